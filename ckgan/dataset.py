@@ -1,0 +1,96 @@
+"""``Dataset``: where the labels (and images) a model learns from come from.
+
+A dataset plugin registers a ``Dataset`` subclass (or a factory returning
+one) through ``register_datasets``. Labels are always handed out as ``(n, k)``
+uint8 arrays of 0/1 in the order of the nodes asked for, which is the causal
+graph's node order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import CkganError
+
+if TYPE_CHECKING:
+    from .bayesnet import BinaryBayesNet
+
+SPLITS = ("train", "validation", "test")
+
+
+class Dataset:
+    """Binary labels, and optionally images, with train / validation / test splits.
+
+    Subclasses set ``name`` and ``attributes`` and implement ``labels``; those
+    with images also set ``has_images`` and implement ``tf_dataset``.
+    ``truth`` is the exact causal model when the dataset knows it (synthetic
+    data), else ``None``.
+    """
+
+    name: str = "dataset"
+    attributes: tuple[str, ...] = ()
+    has_images: bool = False
+    image_sizes: tuple[int, ...] = ()
+    truth: BinaryBayesNet | None = None
+
+    def check_nodes(self, nodes: Sequence[str]) -> None:
+        """Raise a ``CkganError`` naming the first node this dataset has no column for."""
+        for node in nodes:
+            if node not in self.attributes:
+                raise CkganError(
+                    f"dataset '{self.name}' has no attribute '{node}' "
+                    f"(it has: {', '.join(self.attributes)})"
+                )
+
+    def labels(self, split: str = "train", nodes: Sequence[str] | None = None) -> np.ndarray:
+        """The labels of ``split`` as ``(n, len(nodes))`` uint8, columns in ``nodes`` order."""
+        raise NotImplementedError
+
+    def tf_dataset(
+        self,
+        split: str = "train",
+        nodes: Sequence[str] | None = None,
+        *,
+        size: int | None = None,
+        images: bool = True,
+        batch_size: int | None = None,
+        shuffle: bool = False,
+        augment: bool = False,
+        seed: int | None = None,
+    ) -> Any:
+        """A ``tf.data.Dataset`` of ``(image, labels)`` (or labels alone).
+
+        Images are float32 in [-1, 1], ``size x size x 3``; labels float32 0/1
+        in ``nodes`` order. The default yields labels from ``self.labels``.
+        """
+        import tensorflow as tf
+
+        if images:
+            raise CkganError(f"dataset '{self.name}' has no images")
+        ds = tf.data.Dataset.from_tensor_slices(self.labels(split, nodes).astype("float32"))
+        if shuffle:
+            ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)
+        return ds.batch(batch_size) if batch_size else ds
+
+
+def check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise CkganError(f"unknown split '{split}' (known: {', '.join(SPLITS)})")
+
+
+def load_dataset(name_or_path: str | Path, **options: Any) -> Dataset:
+    """A registered dataset by name, or a user's CSV file of labels / folder of images."""
+    text = str(name_or_path)
+    path = Path(text)
+    if path.suffix.lower() == ".csv" or path.exists():
+        from .userdata import open_user_data
+
+        return open_user_data(path, **options)
+    from .plugins import get_registry
+
+    factory = get_registry().get("datasets", text).load()
+    return factory(**options)

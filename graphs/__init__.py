@@ -1,0 +1,1 @@
+"""ckgan's built-in causal graph files (installed as ``ckgan_graphs``): one graph a file."""

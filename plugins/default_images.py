@@ -1,0 +1,8 @@
+"""Built-in image stages."""
+
+import ckgan
+
+
+@ckgan.hookimpl
+def register_image_stages(register):
+    pass
