@@ -1,0 +1,1 @@
+"""Built-in plugin package (synthfaces)."""
