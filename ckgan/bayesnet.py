@@ -31,7 +31,9 @@ def config_index(labels: np.ndarray) -> np.ndarray:
 def all_configs(k: int) -> np.ndarray:
     """Every 0/1 configuration of ``k`` nodes, row ``i`` having index ``i``."""
     if k > MAX_ENUMERATED_NODES:
-        raise CkganError(f"cannot enumerate 2^{k} configurations (at most {MAX_ENUMERATED_NODES} nodes)")
+        raise CkganError(
+            f"cannot enumerate 2^{k} configurations (at most {MAX_ENUMERATED_NODES} nodes)"
+        )
     idx = np.arange(2**k, dtype=np.int64)[:, None]
     return ((idx >> np.arange(k - 1, -1, -1)) & 1).astype(np.uint8)
 
@@ -134,9 +136,7 @@ class BinaryBayesNet:
             p *= configs[:, self.graph.index(node)] == value
         total = p.sum()
         if total <= 0:
-            raise CkganError(
-                f"the evidence {_fmt(given)} has probability 0 under {_fmt(do, 'do')}"
-            )
+            raise CkganError(f"the evidence {_fmt(given)} has probability 0 under {_fmt(do, 'do')}")
         return p / total
 
     def marginals(

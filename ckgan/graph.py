@@ -136,8 +136,7 @@ class CausalGraph:
         for node in nodes:
             if node not in self._index:
                 raise CkganError(
-                    f"unknown node '{node}' in graph '{self.name}' "
-                    f"(nodes: {', '.join(self.nodes)})"
+                    f"unknown node '{node}' in graph '{self.name}' (nodes: {', '.join(self.nodes)})"
                 )
 
     def _sorted(self, nodes: Iterable[str]) -> list[str]:
@@ -252,9 +251,14 @@ def _read_adjlist(path: Path) -> nx.DiGraph:
 
 
 def _read_dot(path: Path) -> nx.DiGraph:
-    import pydot
+    import warnings
 
-    parsed = pydot.graph_from_dot_file(str(path))
+    with warnings.catch_warnings():
+        # pydot's parser uses pyparsing names that newer pyparsing deprecates.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import pydot
+
+        parsed = pydot.graph_from_dot_file(str(path))
     if not parsed:
         raise CkganError(f"graph file '{path}' holds no DOT graph")
     dot = parsed[0]
@@ -277,9 +281,7 @@ def _unquote(name: str) -> str:
 def _read_gml(path: Path) -> nx.DiGraph:
     graph = nx.read_gml(path)
     if not graph.is_directed():
-        raise CkganError(
-            f"graph file '{path}' is an undirected GML graph: add 'directed 1' to it"
-        )
+        raise CkganError(f"graph file '{path}' is an undirected GML graph: add 'directed 1' to it")
     out = nx.DiGraph()
     out.add_nodes_from(graph.nodes)
     out.add_edges_from(graph.edges())

@@ -114,9 +114,7 @@ class Registry:
             return self.entries[kind][name]
         except KeyError:
             known = ", ".join(sorted(self.entries[kind])) or "none"
-            raise CkganError(
-                f"unknown {_KIND_WORDS[kind]} '{name}' (known: {known})"
-            ) from None
+            raise CkganError(f"unknown {_KIND_WORDS[kind]} '{name}' (known: {known})") from None
 
 
 _pm: pluggy.PluginManager | None = None
@@ -166,8 +164,13 @@ def get_plugin_manager() -> pluggy.PluginManager:
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as e:
+        name = pm.get_name(e.plugin)
+        info = infos.get(name)
+        where = f" ({info.distribution} {info.version})" if info and info.distribution else ""
+        hooks = ", ".join(sorted(h for h in dir(hookspecs) if h.startswith("register_")))
         raise CkganError(
-            f"{e}; fix the plugin, or leave it out with CKGAN_LOAD_PLUGINS"
+            f"plugin '{name}'{where} implements no known hook ({e.args[0].split(' in plugin')[0]}; "
+            f"known hooks: {hooks}): fix the plugin, or leave it out with CKGAN_LOAD_PLUGINS"
         ) from None
     for name, info in infos.items():
         plugin = pm.get_plugin(name)
@@ -185,12 +188,16 @@ def get_registry() -> Registry:
         return _registry
     pm = get_plugin_manager()
     registry = Registry()
+    for name, plugin in pm.list_name_plugin():
+        if name not in _infos:  # registered by hand (tests, embedding apps)
+            hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+            _infos[name] = PluginInfo(name, None, None, hooks)
     for info in _infos.values():
         info.registered = {kind: [] for kind in KINDS}
     for kind, hook_name in KINDS.items():
         caller = getattr(pm.hook, hook_name)
-        # Oldest-registered first, so built-ins are named first in duplicate errors.
-        for impl in reversed(caller.get_hookimpls()):
+        # In registration order: built-ins first, so they are named first in errors.
+        for impl in caller.get_hookimpls():
             plugin = impl.plugin_name
 
             def register(name, obj, _kind=kind, _plugin=plugin):
