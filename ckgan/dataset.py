@@ -76,6 +76,24 @@ class Dataset:
             ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)
         return ds.batch(batch_size) if batch_size else ds
 
+    def examples(
+        self, n: int, size: int = 64, split: str = "train"
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The first ``n`` images of ``split`` as uint8 ``(n, size, size, 3)``, with their labels.
+
+        Labels are ``(n, len(attributes))`` uint8 in ``attributes`` order.
+        """
+        if not self.has_images:
+            raise CkganError(f"dataset '{self.name}' has no images")
+        ds = self.tf_dataset(split, list(self.attributes), size=size, images=True)
+        images, labels = [], []
+        for image, label in ds.take(n).as_numpy_iterator():
+            images.append(np.clip((image + 1) * 127.5, 0, 255).round().astype(np.uint8))
+            labels.append(label.astype(np.uint8))
+        if not images:
+            raise CkganError(f"split '{split}' of dataset '{self.name}' is empty")
+        return np.stack(images), np.stack(labels)
+
 
 def check_split(split: str) -> None:
     if split not in SPLITS:
