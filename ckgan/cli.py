@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import warnings
+from pathlib import Path
 
 import click
 
@@ -144,7 +146,9 @@ def _assignments(values: tuple[str, ...], option: str) -> dict[str, int]:
 
 @cli.command()
 @click.option("--labels", default="wgan", show_default=True, help="Label generator plugin.")
-@click.option("--image", default="none", show_default=True, help="Image stage plugin, or 'none'.")
+@click.option(
+    "--image", default="causalgan", show_default=True, help="Image stage plugin, or 'none'."
+)
 @click.option(
     "--graph", default="paper", show_default=True, help="Registered graph name or graph file."
 )
@@ -156,27 +160,45 @@ def _assignments(values: tuple[str, ...], option: str) -> dict[str, int]:
 )
 @click.option(
     "--out",
-    required=True,
     type=click.Path(file_okay=False, path_type=str),
-    help="Run folder to create.",
+    help="Run folder to create (default: runs/<image>-<graph>-<time>).",
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
 @click.option(
-    "--label-steps",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Label-stage training steps (default: the generator's own).",
+    "--preset",
+    type=click.Choice(["quick", "paper"]),
+    default="quick",
+    show_default=True,
+    help="quick: 32x32, a few thousand steps, CPU-sized; paper: the paper's settings (GPU).",
+)
+@click.option("--size", type=click.Choice(["16", "32", "64"]), help="Image size (preset's).")
+@click.option("--label-steps", type=click.IntRange(min=1), help="Label-stage training steps.")
+@click.option("--image-steps", type=click.IntRange(min=1), help="Image-stage training steps.")
+@click.option(
+    "--resume",
+    "resume_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    help="Continue the interrupted run in this folder (its own settings are used).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def run(labels, image, graph, data, out, seed, label_steps, quiet):
+def run(
+    labels, image, graph, data, out, seed, preset, size, label_steps, image_steps, resume_dir, quiet
+):
     """Train a causal generative model and write a run folder.
 
-    With --image none only the label stage is trained: the folder then holds
-    the label generator, the graph, config.json, metrics.json and the
-    training curve (label_log.json, label_tv.png).
+    The label stage is trained first, then the image stage on images of the
+    dataset with labels from the frozen label stage. The folder gets
+    config.json, the graph, both models, metrics.json, training curves,
+    sample grids (samples/), checkpoints (image/checkpoint.h5, used by
+    --resume) and do-versus-condition grids (interventions/). With
+    --image none only the label stage is trained.
     """
     from .run import train
 
+    if resume_dir:
+        out = resume_dir
+    elif not out:
+        out = f"runs/{image}-{Path(graph).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
     result = train(
         out,
         labels=labels,
@@ -184,16 +206,20 @@ def run(labels, image, graph, data, out, seed, label_steps, quiet):
         graph=graph,
         data=data,
         seed=seed,
+        preset=preset,
+        size=int(size) if size else None,
         label_steps=label_steps,
+        image_steps=image_steps,
+        resume=bool(resume_dir),
         verbose=0 if quiet else 1,
     )
     metrics = result.metrics.get("labels", {})
     parts = [f"run written to {out}"]
     if "tv_observational" in metrics:
-        parts.append(f"TV to the truth {metrics['tv_observational']:.4f}")
+        parts.append(f"label TV to the truth {metrics['tv_observational']:.4f}")
         parts.append(f"worst single-node do {metrics['tv_do_worst']:.4f}")
     elif "tv_data" in metrics:
-        parts.append(f"TV to the data {metrics['tv_data']:.4f}")
+        parts.append(f"label TV to the data {metrics['tv_data']:.4f}")
     click.echo("; ".join(parts))
 
 
@@ -203,25 +229,74 @@ def run(labels, image, graph, data, out, seed, label_steps, quiet):
 @click.option("--set", "set_", multiple=True, metavar="NODE=V", help="Intervene: do(NODE=V).")
 @click.option("--given", multiple=True, metavar="NODE=V", help="Condition on NODE=V.")
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--out", required=True, help="Output file (.csv: labels).")
+@click.option("--out", required=True, help="Output: .csv (labels) or .h5 (images and labels).")
 def sample(run_dir, n, set_, given, seed, out):
-    """Sample labels from a run, observationally, under do (--set) or conditioning (--given)."""
-    from pathlib import Path
-
-    from .run import Run, write_labels_csv
+    """Sample from a run, observationally, under do (--set) or conditioning (--given)."""
+    from .run import Run, write_labels_csv, write_samples_h5
 
     do = _assignments(set_, "--set")
     evidence = _assignments(given, "--given")
-    if Path(out).suffix.lower() != ".csv":
-        raise CkganError(f"--out {out}: only .csv output is supported for labels")
+    suffix = Path(out).suffix.lower()
+    if suffix not in (".csv", ".h5", ".hdf5"):
+        raise CkganError(f"--out {out}: write .csv (labels) or .h5 (images and labels)")
     trained = Run(run_dir)
     generator = trained.label_generator
+    stage = trained.image_stage if suffix != ".csv" else None
     rows = generator.sample(n, do=do, given=evidence, seed=seed)
-    write_labels_csv(out, rows, generator.nodes)
-    message = f"{n} rows written to {out}"
+    if stage is None:
+        write_labels_csv(out, rows, generator.nodes)
+    else:
+        images = stage.generate(rows, seed=seed)
+        write_samples_h5(out, images, rows, generator.nodes, do=do, given=evidence, seed=seed)
+    message = f"{n} samples written to {out}"
     if evidence:
         message += f" (rejection sampling acceptance {generator.last_acceptance:.3g})"
     click.echo(message)
+
+
+@cli.command()
+@click.option("--run", "run_dir", required=True, help="A run folder written by `ckgan run`.")
+@click.option("--set", "set_", multiple=True, metavar="NODE=V", help="Intervene: do(NODE=V).")
+@click.option("--given", multiple=True, metavar="NODE=V", help="Condition on NODE=V.")
+@click.option("--n", "n", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--out", help="PNG grid: a row under do(...) and a row under conditioning.")
+def intervene(run_dir, set_, given, n, seed, out):
+    """Compare an intervention with conditioning: label statistics, and a grid with --out.
+
+    --set X=1 compares do(X=1) with conditioning on X=1; --given alone
+    compares conditioning with observational sampling; --set with --given
+    intervenes and conditions together.
+    """
+    from .run import Run, contrast, intervention_grid
+
+    do = _assignments(set_, "--set")
+    evidence = _assignments(given, "--given")
+    if not do and not evidence:
+        raise CkganError("say what to change: --set NODE=V (do) and/or --given NODE=V")
+    trained = Run(run_dir)
+    from .labels import check_do_given
+
+    check_do_given(trained.graph, do, evidence)
+    rows = contrast(trained, do, evidence)
+    nodes = trained.graph.nodes
+    width = max(len(node) for node in nodes)
+    header = f"{'P(node=1)':<{width}}"
+    for title, *_ in rows:
+        header += f"  {title:>24}"
+    if rows[0][4] is not None:
+        header += "   (exact: " + " / ".join(title for title, *_ in rows) + ")"
+    click.echo(header)
+    for node in nodes:
+        line = f"{node:<{width}}"
+        for _, _, _, sampled, _ in rows:
+            line += f"  {sampled[node]:>24.3f}"
+        if rows[0][4] is not None:
+            line += "   (" + " / ".join(f"{r[4][node]:.3f}" for r in rows) + ")"
+        click.echo(line)
+    if out:
+        path = intervention_grid(trained, out, do, evidence, n=n, seed=seed)
+        click.echo(f"grid written to {path}")
 
 
 @cli.group()

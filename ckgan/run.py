@@ -104,6 +104,13 @@ def _reordered_truth(truth, graph: CausalGraph):
     return Reordered()
 
 
+PRESETS = {
+    # quick: 32x32 on a 2-core CPU in about 15 minutes; paper: the paper's settings (GPU)
+    "quick": {"size": 32, "image_steps": 3000, "batch_size": 64, "checkpoint_every": 250},
+    "paper": {"size": 64, "image_steps": 100_000, "batch_size": 64, "checkpoint_every": 2000},
+}
+
+
 def train(
     out: str | Path,
     *,
@@ -114,55 +121,162 @@ def train(
     seed: int = 0,
     label_steps: int | None = None,
     label_options: Mapping[str, Any] | None = None,
+    preset: str = "quick",
+    size: int | None = None,
+    image_steps: int | None = None,
+    resume: bool = False,
     verbose: int = 1,
 ) -> Run:
-    """Train a run into the folder ``out`` and return it.
+    """Train a run into the folder ``out`` (label stage, then image stage) and return it.
 
-    ``out`` must not hold a run already (nothing is ever overwritten).
+    A new run needs a folder that holds no run (nothing is ever overwritten);
+    ``resume=True`` continues an interrupted run in ``out`` with the settings
+    it was started with: a finished label stage is kept, the image stage
+    continues from its last checkpoint.
     """
     out = Path(out)
-    if (out / CONFIG).exists():
-        raise CkganError(f"'{out}' already holds a run: choose another --out")
-    if out.exists() and not out.is_dir():
-        raise CkganError(f"--out '{out}' is a file, not a folder")
+    if resume:
+        config = _read_config(out)
+        if config.get("status") == "done":
+            raise CkganError(f"the run in '{out}' is finished: nothing to resume")
+    else:
+        if (out / CONFIG).exists():
+            raise CkganError(f"'{out}' already holds a run: choose another --out, or --resume it")
+        if out.exists() and not out.is_dir():
+            raise CkganError(f"--out '{out}' is a file, not a folder")
+        if preset not in PRESETS:
+            raise CkganError(f"unknown preset '{preset}' (known: {', '.join(PRESETS)})")
+        settings = PRESETS[preset] if image != "none" else {}
+        config = {
+            "ckgan_version": __version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "status": "training",
+            "labels": labels,
+            "image": image,
+            "graph": str(graph),
+            "data": str(data),
+            "seed": seed,
+            "label_steps": label_steps,
+            "label_options": dict(label_options or {}),
+            "preset": preset if image != "none" else None,
+            "size": size or settings.get("size"),
+            "image_steps": image_steps or settings.get("image_steps"),
+            "batch_size": settings.get("batch_size"),
+            "checkpoint_every": settings.get("checkpoint_every"),
+        }
     registry = get_registry()
-    generator_cls = registry.get("labels", labels).load()
-    if image != "none":
-        registry.get("image", image)  # an unknown name lists the known ones
-        raise CkganError(f"image stage '{image}' cannot be trained yet: use --image none")
-    causal_graph = CausalGraph.load(graph)
-    dataset = load_dataset(data)
+    generator_cls = registry.get("labels", config["labels"]).load()
+    stage_cls = None
+    if config["image"] != "none":
+        stage_cls = registry.get("image", config["image"]).load()
+    causal_graph = CausalGraph.load(config["graph"])
+    dataset = load_dataset(config["data"])
     dataset.check_nodes(causal_graph.nodes)
+    if stage_cls is not None and not dataset.has_images:
+        raise CkganError(
+            f"dataset '{config['data']}' has labels only: "
+            "use --image none, or a dataset with images"
+        )
     train_labels = dataset.labels("train", causal_graph.nodes)
 
     out.mkdir(parents=True, exist_ok=True)
-    config = {
-        "ckgan_version": __version__,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "labels": labels,
-        "image": image,
-        "graph": causal_graph.name,
-        "data": str(data),
-        "seed": seed,
-        "label_steps": label_steps,
-        "label_options": dict(label_options or {}),
-    }
-    atomic_write_text(out / "graph.adjlist", causal_graph.to_adjlist())
+    if not resume:
+        atomic_write_text(out / "graph.adjlist", causal_graph.to_adjlist())
+        _dump(out / CONFIG, config)
 
-    generator = generator_cls(causal_graph, **dict(label_options or {}))
-    evaluate = label_evaluator(dataset, causal_graph, train_labels, MONITOR_SAMPLES)
+    metrics = _read_json(out / "metrics.json")
+    generator = _train_labels(
+        out, config, generator_cls, causal_graph, dataset, train_labels, metrics, verbose
+    )
+    if stage_cls is not None:
+        _train_images(out, config, stage_cls, causal_graph, dataset, generator, resume, verbose)
+    config["status"] = "done"
+    _dump(out / CONFIG, config)
+    return Run(out)
+
+
+def _train_labels(out, config, generator_cls, graph, dataset, train_labels, metrics, verbose):
+    """The label stage; kept as it is when a resumed run already finished it."""
+    if (out / "labels" / "label_generator.json").is_file() and "labels" in metrics:
+        return LabelGenerator.load(out / "labels")
+    generator = generator_cls(graph, **config["label_options"])
+    evaluate = label_evaluator(dataset, graph, train_labels, MONITOR_SAMPLES)
     start = time.perf_counter()
     log = generator.fit(
-        train_labels, steps=label_steps, seed=seed, evaluate=evaluate, verbose=verbose
+        train_labels,
+        steps=config["label_steps"],
+        seed=config["seed"],
+        evaluate=evaluate,
+        verbose=verbose,
     )
-    config["label_train_seconds"] = time.perf_counter() - start
+    seconds = time.perf_counter() - start
     generator.save(out / "labels")
     _dump(out / "label_log.json", log)
-    plot_log(log, out / "label_tv.png", title=f"{labels} on {causal_graph.name}")
-    metrics = {"labels": label_metrics(generator, dataset, train_labels)}
+    plot_log(log, out / "label_tv.png", title=f"{config['labels']} on {graph.name}")
+    metrics["labels"] = label_metrics(generator, dataset, train_labels)
+    metrics["labels"]["train_seconds"] = seconds
     _dump(out / "metrics.json", metrics)
-    _dump(out / CONFIG, config)  # last: a folder with config.json is a finished run
-    return Run(out)
+    return generator
+
+
+def _train_images(out, config, stage_cls, graph, dataset, generator, resume, verbose):
+    from .images import CHECKPOINT_FILE
+
+    image_dir = out / "image"
+    checkpoint = image_dir / CHECKPOINT_FILE
+    stage = stage_cls(graph.nodes, size=config["size"], preset=config["preset"])
+    grid_dir = out / "samples"
+    fixed = generator.sample(32, seed=config["seed"] + 1)
+
+    def on_checkpoint(stage, step):
+        from .viz import label_caption, save_grid
+
+        images = stage.generate(fixed, seed=0)
+        captions = [label_caption(row, graph.nodes) for row in fixed]
+        save_grid(images, grid_dir / f"step{step:07d}.png", captions=captions)
+
+    start = time.perf_counter()
+    log = stage.fit(
+        dataset,
+        generator,
+        steps=config["image_steps"],
+        batch_size=config["batch_size"],
+        seed=config["seed"],
+        directory=image_dir,
+        checkpoint_every=config["checkpoint_every"],
+        resume=resume and checkpoint.is_file(),
+        verbose=verbose,
+        on_checkpoint=on_checkpoint,
+    )
+    stage.save(out / "image")
+    _dump(out / "image_log.json", log)
+    metrics = _read_json(out / "metrics.json")
+    metrics["images"] = {
+        "steps": config["image_steps"],
+        "train_seconds_last_session": time.perf_counter() - start,
+        "final": log[-1] if log else {},
+    }
+    _dump(out / "metrics.json", metrics)
+    write_do_vs_condition_grids(Run(out, require_done=False), out / "interventions")
+
+
+def _read_config(out: Path) -> dict:
+    path = out / CONFIG
+    if not path.is_file():
+        raise CkganError(f"'{out}' holds no run to resume (no {CONFIG})")
+    try:
+        return json.loads(path.read_text())
+    except ValueError as e:
+        raise CkganError(f"'{path}' is corrupt ({e}): cannot resume") from None
+
+
+def _read_json(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except ValueError:
+        return {}
 
 
 def plot_log(log: list[dict], path: Path, title: str = "") -> Path | None:
@@ -200,19 +314,26 @@ def plot_log(log: list[dict], path: Path, title: str = "") -> Path | None:
 class Run:
     """A finished run folder, read back for sampling and evaluation."""
 
-    def __init__(self, directory: str | Path):
+    def __init__(self, directory: str | Path, require_done: bool = True):
         self.directory = Path(directory)
         path = self.directory / CONFIG
         if not path.is_file():
             raise CkganError(
-                f"'{self.directory}' is not a finished ckgan run (no {CONFIG}): "
+                f"'{self.directory}' is not a ckgan run (no {CONFIG}): "
                 "train one with `ckgan run --out DIR`"
             )
         try:
             self.config = json.loads(path.read_text())
         except ValueError as e:
             raise CkganError(f"'{path}' is corrupt ({e}): train the run again") from None
+        if require_done and self.config.get("status", "done") != "done":
+            raise CkganError(
+                f"the run in '{self.directory}' is not finished: "
+                f"continue it with `ckgan run --resume {self.directory}`"
+            )
         self._labels: LabelGenerator | None = None
+        self._stage = None
+        self._dataset: Dataset | None = None
 
     @property
     def label_generator(self) -> LabelGenerator:
@@ -229,8 +350,115 @@ class Run:
         path = self.directory / "metrics.json"
         return json.loads(path.read_text()) if path.is_file() else {}
 
+    @property
+    def image_stage(self):
+        """The trained image stage; a clear error for a labels-only run."""
+        if self._stage is None:
+            if self.config.get("image", "none") == "none":
+                raise CkganError(
+                    f"the run in '{self.directory}' has no image stage (trained with "
+                    "--image none): sample labels to a .csv instead"
+                )
+            from .images import ImageStage
+
+            self._stage = ImageStage.load(self.directory / "image")
+        return self._stage
+
+    @property
+    def dataset(self) -> Dataset:
+        if self._dataset is None:
+            self._dataset = load_dataset(self.config["data"])
+        return self._dataset
+
+    def truth(self):
+        """The exact label model in the run's node order, when the dataset knows it."""
+        truth = self.dataset.truth
+        if truth is None or set(truth.nodes) != set(self.graph.nodes):
+            return None
+        return _reordered_truth(truth, self.graph)
+
     def sample_labels(self, n: int, do=None, given=None, seed: int | None = None) -> np.ndarray:
         return self.label_generator.sample(n, do=do, given=given, seed=seed)
+
+
+def write_samples_h5(path, images, labels, nodes, **attrs) -> Path:
+    """Write images and labels (and how they were drawn) to HDF5, atomically."""
+    import h5py
+
+    from .storage import atomic_path
+
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as f:
+            f.create_dataset("images", data=images, compression="gzip")
+            f.create_dataset("labels", data=labels)
+            f.attrs["nodes"] = json.dumps(list(nodes))
+            for key, value in attrs.items():
+                f.attrs[key] = json.dumps(value)
+    return Path(path)
+
+
+def contrast(run: Run, do: Mapping[str, int], given: Mapping[str, int], n: int = 20_000):
+    """Label statistics of the intervention and of its conditioning counterpart.
+
+    Returns rows ``[(title, do, given, marginals, exact_marginals_or_None)]``:
+    with ``do``, the rows are do(do) | given and conditioning on do and given
+    together; with ``given`` alone, observational and conditioning.
+    """
+    do, given = dict(do), dict(given)
+    if do:
+        cases = [(do, given), ({}, {**given, **do})]
+    else:
+        cases = [({}, {}), ({}, given)]
+    rows = []
+    truth = run.truth()
+    for case_do, case_given in cases:
+        labels = run.sample_labels(n, do=case_do, given=case_given, seed=7)
+        exact = None
+        if truth is not None:
+            from .bayesnet import all_configs
+
+            pmf = truth.pmf(do=case_do, given=case_given)
+            configs = all_configs(len(run.graph.nodes))
+            exact = {node: float(pmf @ configs[:, i]) for i, node in enumerate(run.graph.nodes)}
+        rows.append((_title(case_do, case_given), case_do, case_given,
+                     marginals(labels, run.graph.nodes), exact))  # fmt: skip
+    return rows
+
+
+def _title(do, given) -> str:
+    parts = []
+    if do:
+        parts.append("do(" + ", ".join(f"{k}={v}" for k, v in do.items()) + ")")
+    if given:
+        parts.append("given " + ", ".join(f"{k}={v}" for k, v in given.items()))
+    return " ".join(parts) or "observational"
+
+
+def intervention_grid(run: Run, path, do, given, n: int = 8, seed: int = 0):
+    """A PNG with one row per case of ``contrast`` (do vs conditioning), labelled."""
+    from .viz import label_caption, save_grid
+
+    stage = run.image_stage
+    images, captions, titles = [], [], []
+    for title, case_do, case_given, _, _ in contrast(run, do, given, n=1000):
+        labels = run.sample_labels(n, do=case_do, given=case_given, seed=seed)
+        images.append(stage.generate(labels, seed=seed))
+        captions += [label_caption(row, run.graph.nodes) for row in labels]
+        titles.append(title)
+    return save_grid(np.concatenate(images), path, ncols=n, captions=captions, row_titles=titles)
+
+
+def write_do_vs_condition_grids(run: Run, folder: Path, n: int = 8) -> list[Path]:
+    """do(X=1) versus conditioning on X=1 for a few attributes (the paper's figure)."""
+    nodes = run.graph.nodes
+    wanted = [x for x in ("Mustache", "Bald", "Wearing_Lipstick", "Male") if x in nodes]
+    paths = []
+    for node in wanted or list(nodes[:3]):
+        try:
+            paths.append(intervention_grid(run, folder / f"{node}=1.png", {node: 1}, {}, n=n))
+        except CkganError:
+            continue  # e.g. conditioning on an event the model never produces
+    return paths
 
 
 def write_labels_csv(path: str | Path, labels: np.ndarray, nodes: tuple[str, ...]) -> Path:

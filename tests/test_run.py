@@ -76,8 +76,8 @@ def test_run_writes_the_run_folder(run_dir):
 def test_truth_is_matched_in_another_node_order(tmp_path):
     # A graph whose node order differs from the truth's: pmfs must be re-indexed.
     result = invoke(
-        "run", "--labels", "tabular", "--graph", "chain_reversed", "--data", "chaindata",
-        "--out", tmp_path / "r", "--quiet",
+        "run", "--labels", "tabular", "--image", "none", "--graph", "chain_reversed",
+        "--data", "chaindata", "--out", tmp_path / "r", "--quiet",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())["labels"]
@@ -87,8 +87,8 @@ def test_truth_is_matched_in_another_node_order(tmp_path):
 
 def test_run_refuses_to_overwrite(run_dir):
     before = (run_dir / "config.json").read_text()
-    result = invoke("run", "--labels", "tabular", "--graph", "chain", "--data", "chaindata",
-                    "--out", run_dir)  # fmt: skip
+    result = invoke("run", "--labels", "tabular", "--image", "none", "--graph", "chain",
+                    "--data", "chaindata", "--out", run_dir)  # fmt: skip
     assert result.exit_code == 1 and "already holds a run" in result.output
     assert (run_dir / "config.json").read_text() == before
 
@@ -132,13 +132,37 @@ def test_sample_errors(run_dir, tmp_path, extra, message):
 
 def test_sample_from_a_folder_that_is_no_run(tmp_path):
     result = invoke("sample", "--run", tmp_path, "--out", tmp_path / "x.csv")
-    assert result.exit_code == 1 and "not a finished ckgan run" in result.output
+    assert result.exit_code == 1 and "is not a ckgan run" in result.output
 
 
 def test_run_errors(tmp_path):
     result = invoke("run", "--labels", "nope", "--out", tmp_path / "x")
     assert result.exit_code == 1 and "unknown label generator 'nope'" in result.output
-    result = invoke("run", "--labels", "tabular", "--graph", "paper", "--data", "chaindata",
-                    "--out", tmp_path / "y")  # fmt: skip
+    result = invoke("run", "--labels", "tabular", "--image", "none", "--graph", "paper",
+                    "--data", "chaindata", "--out", tmp_path / "y")  # fmt: skip
     assert result.exit_code == 1 and "has no attribute 'Young'" in result.output
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+    result = invoke("run", "--resume", tmp_path / "nothing")
+    assert result.exit_code == 1 and "holds no run to resume" in result.output
+
+
+def test_intervene_prints_do_and_condition_statistics(run_dir):
+    result = invoke("intervene", "--run", run_dir, "--set", "B=1")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "do(B=1)" in lines[0] and "given B=1" in lines[0] and "exact" in lines[0]
+    a_row = next(line for line in lines if line.startswith("A "))
+    values = [
+        float(v) for v in a_row.replace("(", " ").replace(")", " ").replace("/", " ").split()[1:]
+    ]
+    do_a, cond_a, exact_do_a, exact_cond_a = values
+    assert exact_do_a == pytest.approx(0.4, abs=1e-3)  # do on a child leaves the parent alone
+    assert exact_cond_a == pytest.approx(TRUTH.prob({"A": 1}, given={"B": 1}), abs=1e-3)
+    assert abs(do_a - exact_do_a) < 0.03 and abs(cond_a - exact_cond_a) < 0.03
+
+
+def test_intervene_needs_an_image_stage_for_a_grid(run_dir, tmp_path):
+    result = invoke("intervene", "--run", run_dir, "--set", "B=1", "--out", tmp_path / "g.png")
+    assert result.exit_code == 1 and "has no image stage" in result.output
+    result = invoke("intervene", "--run", run_dir)
+    assert result.exit_code == 1 and "--set NODE=V" in result.output
