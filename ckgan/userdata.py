@@ -1,0 +1,479 @@
+"""Users' own data: a CSV of binary labels, optionally naming images, or a CelebA-style file.
+
+``open_user_data`` is what ``ckgan.load_dataset`` calls for a ``.csv`` path or
+any existing path. Label files are parsed once into uint8 columns; a column
+that is not binary is remembered with its first bad cell, so that it is an
+error only when a graph asks for it (ids, file names and notes are ignored).
+The readers and ``crop_resize`` are shared with the CelebA plugin.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .dataset import SPLITS, Dataset, check_split
+from .errors import CkganError
+
+#: accepted spellings of a binary value (after stripping spaces and lower-casing)
+BINARY = {"0": 0, "1": 1, "-1": 0, "+1": 1, "false": 0, "true": 1}
+_BAD = 255
+_SPLIT_IDS = {"train": 0, "validation": 1, "test": 2}
+_SPECIAL = ("filename", "split")
+ATTRIBUTE_FILE = "list_attr_celeba.txt"
+PARTITION_FILE = "list_eval_partition.txt"
+
+
+@dataclass
+class LabelTable:
+    """The columns of one label file: binary ones as 0/1 uint8, the others by their first bad cell.
+
+    ``lines`` holds each row's line number in the file, for error messages.
+    """
+
+    path: Path
+    columns: list[str]
+    binary: dict[str, np.ndarray] = field(default_factory=dict)
+    bad: dict[str, tuple[int, str]] = field(default_factory=dict)
+    lines: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    filenames: list[str] | None = None
+    split_values: list[str] | None = None
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """The binary columns, in file order (``filename`` and ``split`` never count)."""
+        return tuple(c for c in self.columns if c in self.binary and c.lower() not in _SPECIAL)
+
+    def check_column(self, name: str) -> None:
+        """Raise a ``CkganError`` if ``name`` is missing from the file or not binary."""
+        if name in self.binary and name.lower() not in _SPECIAL:
+            return
+        if name.lower() in _SPECIAL and name in self.columns:
+            raise CkganError(
+                f"column '{name}' of {self.path} names files or splits, not labels; rename the node"
+            )
+        if name not in self.bad:
+            shown = ", ".join(c for c in self.columns if c) or "none"
+            raise CkganError(
+                f"column '{name}' is not in {self.path} (its columns: {shown}); "
+                "add it or use a graph without that node"
+            )
+        line, value = self.bad[name]
+        raise CkganError(
+            f"column '{name}' of {self.path} is not binary: line {line} has {value!r} "
+            f"(expected 0/1, -1/1 or true/false)"
+        )
+
+    def matrix(self, nodes: Sequence[str], rows: np.ndarray | None = None) -> np.ndarray:
+        """The ``(n, len(nodes))`` uint8 labels of ``rows`` (default all), in ``nodes`` order."""
+        for node in nodes:
+            self.check_column(node)
+        n = len(self.lines) if rows is None else len(rows)
+        out = np.empty((n, len(nodes)), dtype=np.uint8)
+        for j, node in enumerate(nodes):
+            out[:, j] = self.binary[node] if rows is None else self.binary[node][rows]
+        return out
+
+
+def _encode(path: Path, columns: list[str], rows: Iterable[tuple[int, list[str]]]) -> LabelTable:
+    """Encode ``rows`` (line number, cells) column by column; keep file names and splits raw."""
+    get = BINARY.get
+    k = len(columns)
+    lowered = [c.lower() for c in columns]
+    keep = {name: lowered.index(name) for name in _SPECIAL if name in lowered}
+    kept: dict[str, list[str]] = {name: [] for name in keep}
+    buf = bytearray()
+    lines: list[int] = []
+    bad: dict[int, tuple[int, str]] = {}
+    for line, cells in rows:
+        codes = [get(c, _BAD) for c in cells]
+        if _BAD in codes:
+            codes = [get(c.strip().lower(), _BAD) for c in cells]
+            for j, code in enumerate(codes):
+                if code == _BAD and j not in bad:
+                    bad[j] = (line, cells[j])
+        buf.extend(codes)
+        lines.append(line)
+        for name, j in keep.items():
+            kept[name].append(cells[j].strip())
+    if not lines:
+        raise CkganError(f"{path} has a header but no rows of labels; add one row per example")
+    matrix = np.frombuffer(bytes(buf), dtype=np.uint8).reshape(len(lines), k)
+    table = LabelTable(path, list(columns), lines=np.asarray(lines, dtype=np.int64))
+    for j, name in enumerate(columns):
+        if j in bad:
+            table.bad[name] = bad[j]
+        elif name:
+            table.binary[name] = matrix[:, j].copy()
+    table.filenames = kept.get("filename")
+    table.split_values = kept.get("split")
+    return table
+
+
+def _read_text(path: Path, what: str) -> str:
+    if not path.is_file():
+        raise CkganError(f"no such file: {path} ({what})")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CkganError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start})") from None
+    if not text.strip():
+        raise CkganError(f"{path} is empty: expected {what}")
+    return text
+
+
+def _looks_like_data(cell: str) -> bool:
+    cell = cell.strip().lower()
+    if cell in BINARY:
+        return True
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def read_label_csv(path: str | Path) -> LabelTable:
+    """Parse a CSV whose header names the columns (``,`` ``;`` or tab separated)."""
+    path = Path(path)
+    text = _read_text(path, "a CSV of labels whose first line names the columns")
+    first = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count) if any(d in first for d in ",;\t") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    for cells in reader:
+        if any(c.strip() for c in cells):
+            header = [c.strip() for c in cells]
+            break
+    assert header is not None  # the text is not blank
+    if all(_looks_like_data(c) for c in header):
+        raise CkganError(
+            f"{path} has no header: its first line ({first.strip()!r}) looks like data; "
+            "add a first line naming the columns"
+        )
+    seen = set()
+    for name in header:
+        if name and name in seen:
+            raise CkganError(f"{path} names column '{name}' twice in its header; rename one")
+        seen.add(name)
+    k = len(header)
+
+    def rows() -> Iterable[tuple[int, list[str]]]:
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) > k and not any(c.strip() for c in cells[k:]):
+                cells = cells[:k]
+            if len(cells) != k:
+                raise CkganError(
+                    f"line {reader.line_num} of {path} has {len(cells)} fields but the header "
+                    f"names {k} columns; fix that line"
+                )
+            yield reader.line_num, cells
+
+    return _encode(path, header, rows())
+
+
+def is_attribute_file(path: str | Path) -> bool:
+    """Whether ``path`` starts like ``list_attr_celeba.txt``: a line holding just a count."""
+    try:
+        with Path(path).open(encoding="utf-8-sig") as f:
+            first = f.readline().strip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return first.isdigit()
+
+
+def read_attribute_file(path: str | Path) -> LabelTable:
+    """Parse a CelebA-format file: a count line, a names line, ``filename v1 ... vk`` rows."""
+    path = Path(path)
+    text = _read_text(path, "a CelebA-format attribute file (count line, names line, rows)")
+    lines = text.splitlines()
+    if len(lines) < 2 or not lines[0].strip().isdigit():
+        raise CkganError(
+            f"{path} is not a CelebA-format attribute file: its first line should be the "
+            "number of rows and its second the attribute names"
+        )
+    columns = lines[1].split()
+    k = len(columns)
+    filenames: list[str] = []
+
+    def rows() -> Iterable[tuple[int, list[str]]]:
+        for number, line in enumerate(lines[2:], start=3):
+            cells = line.split()
+            if not cells:
+                continue
+            if len(cells) != k + 1:
+                raise CkganError(
+                    f"line {number} of {path} has {len(cells) - 1} values but line 2 names "
+                    f"{k} attributes; fix that line"
+                )
+            filenames.append(cells[0])
+            yield number, cells[1:]
+
+    table = _encode(path, columns, rows())
+    table.filenames = filenames
+    return table
+
+
+def read_partition_file(path: str | Path) -> dict[str, int]:
+    """Parse ``list_eval_partition.txt``: ``filename 0|1|2`` (train, validation, test) per line."""
+    path = Path(path)
+    text = _read_text(path, "lines of 'filename 0|1|2' (train, validation, test)")
+    out: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        cells = line.split()
+        if not cells:
+            continue
+        if len(cells) != 2 or cells[1] not in ("0", "1", "2"):
+            raise CkganError(
+                f"line {number} of {path} should be 'filename 0|1|2', not {line.strip()!r}"
+            )
+        out[cells[0]] = int(cells[1])
+    return out
+
+
+def split_ids_from_partition(
+    table: LabelTable, partition: dict[str, int], where: Path
+) -> np.ndarray:
+    """The split id of each row of ``table`` by its file name; a row missing there is an error."""
+    assert table.filenames is not None
+    out = np.empty(len(table.filenames), dtype=np.int8)
+    for i, name in enumerate(table.filenames):
+        try:
+            out[i] = partition[name]
+        except KeyError:
+            raise CkganError(
+                f"{name} (line {table.lines[i]} of {table.path}) is not listed in {where}; "
+                "use the partition file that came with the attribute file"
+            ) from None
+    return out
+
+
+def seeded_split_ids(n: int, seed: int) -> np.ndarray:
+    """A deterministic 80/10/10 train/validation/test assignment of ``n`` rows.
+
+    Fewer than 10 rows all go to train (validation and test are then empty).
+    """
+    ids = np.zeros(n, dtype=np.int8)
+    if n >= 10:
+        order = np.random.default_rng(seed).permutation(n)
+        tenth = n // 10
+        ids[order[:tenth]] = 1
+        ids[order[tenth : 2 * tenth]] = 2
+    return ids
+
+
+def check_size(dataset: Dataset, size: int | None) -> int:
+    """``size`` (default the largest of ``dataset.image_sizes``) if the dataset offers it."""
+    if size is None:
+        return max(dataset.image_sizes)
+    if size not in dataset.image_sizes:
+        sizes = ", ".join(str(s) for s in dataset.image_sizes)
+        raise CkganError(f"dataset '{dataset.name}' has no image size {size} (sizes: {sizes})")
+    return int(size)
+
+
+def crop_resize(image: Any, size: int, crop: int | None = None) -> Any:
+    """Centre-crop a uint8 ``HxWx3`` image to a square, area-resize to ``size``, scale to [-1, 1].
+
+    The square is ``crop`` pixels wide (CelebA's reference uses 108), or the
+    largest that fits when ``crop`` is None.
+    """
+    import tensorflow as tf
+
+    shape = tf.shape(image)
+    height, width = shape[0], shape[1]
+    side = tf.minimum(height, width)
+    if crop is not None:
+        side = tf.minimum(side, crop)
+    image = tf.image.crop_to_bounding_box(
+        image, (height - side) // 2, (width - side) // 2, side, side
+    )
+    image = tf.image.resize(image, (size, size), method="area")
+    return tf.clip_by_value(image / 127.5 - 1.0, -1.0, 1.0)
+
+
+class UserData(Dataset):
+    """A user's label file (and images it names), split into train / validation / test.
+
+    Splits come from a ``split`` column (or ``list_eval_partition.txt`` beside a
+    CelebA-format file), else from a deterministic 80/10/10 shuffle drawn from
+    ``seed``; files of fewer than 10 rows put every row in train.
+    """
+
+    truth = None
+    image_sizes = (32, 64)
+
+    def __init__(
+        self,
+        table: LabelTable,
+        name: str,
+        split_ids: np.ndarray,
+        image_root: Path | None = None,
+    ) -> None:
+        self.table = table
+        self.name = name
+        self.attributes = table.attributes
+        self.split_ids = split_ids
+        self.image_root = image_root
+        self.has_images = image_root is not None and table.filenames is not None
+
+    def check_nodes(self, nodes: Sequence[str]) -> None:
+        """A node missing from the file, or not binary there, is an error naming the file."""
+        for node in nodes:
+            self.table.check_column(node)
+
+    def _rows(self, split: str) -> np.ndarray:
+        check_split(split)
+        return np.flatnonzero(self.split_ids == SPLITS.index(split))
+
+    def labels(self, split: str = "train", nodes: Sequence[str] | None = None) -> np.ndarray:
+        """The labels of ``split`` as ``(n, len(nodes))`` uint8, in ``nodes`` order."""
+        nodes = list(self.attributes if nodes is None else nodes)
+        return self.table.matrix(nodes, self._rows(split))
+
+    def tf_dataset(
+        self,
+        split: str = "train",
+        nodes: Sequence[str] | None = None,
+        *,
+        size: int | None = None,
+        images: bool = True,
+        batch_size: int | None = None,
+        shuffle: bool = False,
+        augment: bool = False,
+        seed: int | None = None,
+    ) -> Any:
+        """``(image, labels)`` pairs as in ``Dataset.tf_dataset``; images centre-cropped square.
+
+        Every image of the split is checked to exist first, so a missing one is
+        a clear error rather than a failure half-way through an epoch.
+        """
+        if not images or not self.has_images:
+            return super().tf_dataset(
+                split, nodes, images=images, batch_size=batch_size, shuffle=shuffle, seed=seed
+            )
+        import tensorflow as tf
+
+        nodes = list(self.attributes if nodes is None else nodes)
+        size = check_size(self, size)
+        rows = self._rows(split)
+        labels = self.table.matrix(nodes, rows).astype("float32")
+        assert self.table.filenames is not None and self.image_root is not None
+        paths = []
+        for i in rows:
+            path = self.image_root / self.table.filenames[i]
+            if not path.is_file():
+                raise CkganError(
+                    f"image '{self.table.filenames[i]}' named on line {self.table.lines[i]} of "
+                    f"{self.table.path} is missing (looked for {path}); add it or remove the row"
+                )
+            paths.append(str(path))
+        flip = augment and split == "train"
+
+        def load(path, label):
+            raw = tf.io.read_file(path)
+            image = tf.io.decode_image(raw, channels=3, expand_animations=False)
+            image = crop_resize(image, size)
+            if flip:
+                image = tf.image.random_flip_left_right(image, seed=seed)
+            return image, label
+
+        ds = tf.data.Dataset.from_tensor_slices((tf.constant(paths, tf.string), labels))
+        if shuffle:
+            ds = ds.shuffle(max(len(paths), 1), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+        if batch_size:
+            ds = ds.batch(batch_size)
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+
+_OPTIONS = ("seed", "image_dir")
+
+
+def open_user_data(path: str | Path, **options: Any) -> Dataset:
+    """A ``Dataset`` from a user's CSV of labels, CelebA-format attribute file, or folder.
+
+    A folder holds one CSV (or ``list_attr_celeba.txt``) and the images it
+    names in a ``filename`` column, relative to the folder (or to
+    ``image_dir=``). Options: ``seed`` (default 0) for the 80/10/10 split when
+    the file has none, ``image_dir``.
+    """
+    unknown = sorted(set(options) - set(_OPTIONS))
+    if unknown:
+        raise CkganError(
+            f"unknown option '{unknown[0]}' for user data {path} (known: {', '.join(_OPTIONS)})"
+        )
+    seed = options.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise CkganError(f"seed must be an integer, not {seed!r}")
+    path = Path(path).expanduser()
+    name = path.name if path.is_dir() else path.stem
+    if path.is_dir():
+        file = _file_in_folder(path)
+    elif path.exists() or path.suffix.lower() == ".csv":
+        file = path
+    else:
+        raise CkganError(f"no such file or folder: {path}")
+
+    if file.suffix.lower() != ".csv" and is_attribute_file(file):
+        table = read_attribute_file(file)
+        partition = file.parent / PARTITION_FILE
+        if partition.is_file():
+            split_ids = split_ids_from_partition(table, read_partition_file(partition), partition)
+        else:
+            split_ids = seeded_split_ids(len(table.lines), seed)
+        default_root = file.parent / "img_align_celeba"
+        if not default_root.is_dir():
+            default_root = file.parent
+    else:
+        table = read_label_csv(file)
+        split_ids = _split_column(table) if table.split_values is not None else None
+        if split_ids is None:
+            split_ids = seeded_split_ids(len(table.lines), seed)
+        default_root = file.parent
+    image_dir = options.get("image_dir")
+    image_root = None
+    if table.filenames is not None:
+        image_root = Path(image_dir).expanduser() if image_dir is not None else default_root
+        if not image_root.is_dir():
+            raise CkganError(f"image folder {image_root} does not exist; fix image_dir=")
+    return UserData(table, name, split_ids, image_root)
+
+
+def _file_in_folder(folder: Path) -> Path:
+    """The one label file in ``folder``: ``list_attr_celeba.txt`` or its only CSV."""
+    if (folder / ATTRIBUTE_FILE).is_file():
+        return folder / ATTRIBUTE_FILE
+    csvs = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
+    if len(csvs) == 1:
+        return csvs[0]
+    if not csvs:
+        raise CkganError(
+            f"folder {folder} holds no CSV of labels nor {ATTRIBUTE_FILE}; add one "
+            "(a header naming the columns, a 'filename' column for images)"
+        )
+    names = ", ".join(p.name for p in csvs)
+    raise CkganError(f"folder {folder} holds several CSV files ({names}); pass the one to use")
+
+
+def _split_column(table: LabelTable) -> np.ndarray:
+    """Split ids from a ``split`` column of train / validation / test."""
+    assert table.split_values is not None
+    out = np.empty(len(table.split_values), dtype=np.int8)
+    for i, value in enumerate(table.split_values):
+        try:
+            out[i] = _SPLIT_IDS[value.lower()]
+        except KeyError:
+            raise CkganError(
+                f"line {table.lines[i]} of {table.path} has split {value!r}; "
+                "use train, validation or test"
+            ) from None
+    return out
