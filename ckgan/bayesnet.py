@@ -106,6 +106,8 @@ class BinaryBayesNet:
         do = check_assignment(self.graph, do, "do")
         if noise is None:
             noise = np.random.default_rng(rng).random((n, len(self.nodes)))
+        elif np.shape(noise) != (n, len(self.nodes)):
+            raise CkganError(f"noise has shape {np.shape(noise)}, expected {(n, len(self.nodes))}")
         out = np.zeros((n, len(self.nodes)), dtype=np.uint8)
         for i, node in enumerate(self.nodes):
             if node in do:
