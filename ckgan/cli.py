@@ -299,6 +299,51 @@ def intervene(run_dir, set_, given, n, seed, out):
         click.echo(f"grid written to {path}")
 
 
+@cli.command()
+@click.option("--run", "run_dir", required=True, help="A run folder written by `ckgan run`.")
+@click.option("--n", "n", default=2000, show_default=True, type=click.IntRange(min=50),
+              help="Generated images per measurement.")  # fmt: skip
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress output while the judge trains.")
+def evaluate(run_dir, n, seed, as_json, quiet):
+    """Measure a run: label TVs, judged label consistency, do vs conditioning, diversity.
+
+    Writes evaluation.json and report.html into the run folder. The judge (an
+    attribute classifier trained on the dataset's real images) is trained on
+    first use and cached.
+    """
+    from .evaluate import evaluate as evaluate_run
+    from .evaluate import write_report
+    from .run import Run
+    from .storage import atomic_write_text
+
+    trained = Run(run_dir)
+    result = evaluate_run(trained, n=n, seed=seed, verbose=0 if (quiet or as_json) else 1)
+    atomic_write_text(trained.directory / "evaluation.json", json.dumps(result, indent=2))
+    report = write_report(trained, result, trained.directory / "report.html")
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    labels = result["labels"]
+    click.echo(f"label TV (observational): {labels['tv_observational']:.4f}")
+    if "tv_do_worst" in labels:
+        click.echo(f"label TV (worst single-node do): {labels['tv_do_worst']:.4f}")
+    images = result.get("images")
+    if images:
+        mean = images["consistency_mean"]
+        click.echo(
+            f"label consistency of images: {mean['observational']:.3f} observational, "
+            f"{mean['do']:.3f} under do"
+        )
+        click.echo(
+            f"Frechet distance (judge features): {images['frechet']:.3f} "
+            f"(real vs real {images['frechet_real_vs_real']:.3f})"
+        )
+        click.echo(f"diversity given the labels: {images['diversity'].get('features', 0):.2f}")
+    click.echo(f"report written to {report}")
+
+
 @cli.group()
 def data():
     """Datasets: list the registered ones, look at one."""

@@ -2,8 +2,10 @@
 
 It is used only to evaluate generators: does a generated image show the
 labels it was generated from, and how do generated images spread in the
-judge's feature space (Frechet distance, diversity given the labels)? It is
-trained once per dataset and image size, and cached beside the dataset.
+judge's feature space (Frechet distance, diversity given the labels)? When the
+dataset knows the nuisance factors behind each image (synthfaces), the judge
+also learns to read them back, so that their spread among generated images
+can be measured. It is trained once per dataset and image size, and cached.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .storage import atomic_write_text, cache_dir
 FEATURES = 128
 
 
-def _build(k: int, size: int):
+def _build(k: int, size: int, n_nuisance: int):
     import keras
     from keras import layers
 
@@ -31,8 +33,10 @@ def _build(k: int, size: int):
         x = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(x)
     x = layers.GlobalAveragePooling2D()(x)
     features = layers.Dense(FEATURES, activation="relu", name="features")(x)
-    logits = layers.Dense(k, name="logits")(features)
-    return keras.Model(inputs, [logits, features], name="judge")
+    outputs = [layers.Dense(k, name="logits")(features), features]
+    if n_nuisance:
+        outputs.append(layers.Dense(n_nuisance, name="nuisance")(features))
+    return keras.Model(inputs, outputs, name="judge")
 
 
 def _to_float(images: np.ndarray) -> np.ndarray:
@@ -42,17 +46,33 @@ def _to_float(images: np.ndarray) -> np.ndarray:
     return images.astype("float32")
 
 
+def _has_arrays(dataset) -> bool:
+    return callable(getattr(dataset, "images", None)) and callable(
+        getattr(dataset, "nuisance", None)
+    )
+
+
 class Judge:
     """Attribute classifier over ``nodes`` for ``size x size`` images.
 
-    ``accuracy`` maps each attribute to the held-out (test split) accuracy.
+    ``accuracy`` maps each attribute to its held-out (test split) accuracy;
+    ``nuisance_r2`` each nuisance factor to the held-out R^2 of its read-back.
     """
 
-    def __init__(self, nodes: Sequence[str], size: int, model=None, accuracy=None):
+    def __init__(
+        self,
+        nodes: Sequence[str],
+        size: int,
+        nuisance: Sequence[str] = (),
+        accuracy=None,
+        nuisance_r2=None,
+    ):
         self.nodes = tuple(nodes)
         self.size = size
-        self.model = model if model is not None else _build(len(self.nodes), size)
+        self.nuisance = tuple(nuisance)
+        self.model = _build(len(self.nodes), size, len(self.nuisance))
         self.accuracy: dict[str, float] = dict(accuracy or {})
+        self.nuisance_r2: dict[str, float] = dict(nuisance_r2 or {})
 
     @classmethod
     def for_dataset(
@@ -68,86 +88,117 @@ class Judge:
         """The judge of ``dataset`` at ``size``: loaded from the cache or trained and cached."""
         if not dataset.has_images:
             raise CkganError(f"dataset '{dataset.name}' has no images to train a judge on")
-        key = getattr(dataset, "cache_key", None) or dataset.name
+        key = getattr(dataset, "cache_key", None) or repr(dataset)
+        key = "".join(c if c.isalnum() else "-" for c in key)
         base = cache_dir("judges") / f"{key}-{size}px-e{epochs}-m{max_train or 'all'}"
         weights, meta = base.with_suffix(".weights.h5"), base.with_suffix(".json")
         nodes = tuple(dataset.attributes)
+        nuisance = tuple(dataset.nuisance("test")) if _has_arrays(dataset) else ()
         if weights.is_file() and meta.is_file():
             try:
                 info = json.loads(meta.read_text())
-                judge = cls(info["nodes"], size, accuracy=info["accuracy"])
+                judge = cls(nodes, size, nuisance, info["accuracy"], info["nuisance_r2"])
                 judge.model.load_weights(weights)
-                if tuple(info["nodes"]) == nodes:
+                if tuple(info["nodes"]) == nodes and tuple(info["nuisance"]) == nuisance:
                     return judge
             except Exception:  # a damaged cache entry is retrained, never trusted
                 pass
-        judge = cls(nodes, size)
+        judge = cls(nodes, size, nuisance)
         judge.fit(dataset, epochs=epochs, max_train=max_train, verbose=verbose, seed=seed)
         tmp = weights.with_name(f".{os.getpid()}.{weights.name}")
         judge.model.save_weights(tmp)
         os.replace(tmp, weights)
-        atomic_write_text(meta, json.dumps({"nodes": list(nodes), "accuracy": judge.accuracy}))
+        info = {
+            "nodes": list(nodes),
+            "nuisance": list(nuisance),
+            "accuracy": judge.accuracy,
+            "nuisance_r2": judge.nuisance_r2,
+        }
+        atomic_write_text(meta, json.dumps(info, indent=2))
         return judge
 
     def fit(self, dataset, *, epochs=4, max_train=None, verbose=1, seed=0, batch_size=128):
-        """Train on the train split, measure accuracy on the test split."""
+        """Train on the train split, measure accuracy (and nuisance R^2) on the test split."""
         import keras
 
         keras.utils.set_random_seed(seed)
-        nodes = list(self.nodes)
-        train = dataset.tf_dataset(
-            "train", nodes, size=self.size, images=True, shuffle=True, seed=seed
-        )
-        if max_train:
-            train = train.take(max_train)
-        train = train.map(lambda x, y: (x, (y, y))).batch(batch_size).cache()
+        train = self._data(dataset, "train", max_train, seed).batch(batch_size).cache()
         bce = keras.losses.BinaryCrossentropy(from_logits=True)
-        self.model.compile(
-            optimizer=keras.optimizers.Adam(1e-3), loss=[bce, None], jit_compile=False
-        )
+        losses = [bce, None] + (["mse"] if self.nuisance else [])
+        self.model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=losses, jit_compile=False)
         self.model.fit(train, epochs=epochs, verbose=verbose, shuffle=False)
-        images, labels = _collect(dataset.tf_dataset("test", nodes, size=self.size, images=True))
+
+        images, labels, factors = self._arrays(dataset, "test")
         correct = (self.predict(images) >= 0.5) == (labels >= 0.5)
-        self.accuracy = {
-            node: float(c) for node, c in zip(nodes, correct.mean(axis=0), strict=True)
-        }
+        self.accuracy = dict(zip(self.nodes, map(float, correct.mean(axis=0)), strict=True))
+        if self.nuisance:
+            predicted = self.read_nuisance(images)
+            residual = ((predicted - factors) ** 2).mean(axis=0)
+            total = factors.var(axis=0) + 1e-12
+            r2 = 1 - residual / total
+            self.nuisance_r2 = dict(zip(self.nuisance, map(float, r2), strict=True))
         return self
+
+    def _arrays(self, dataset, split, limit=None):
+        nodes = list(self.nodes)
+        if self.nuisance:
+            images = np.asarray(dataset.images(split, self.size))[:limit]
+            labels = dataset.labels(split, nodes)[:limit].astype("float32")
+            factors = dataset.nuisance(split)
+            factors = np.stack([factors[k] for k in self.nuisance], axis=1)[:limit]
+            return images, labels, factors.astype("float32")
+        images, labels = [], []
+        ds = dataset.tf_dataset(split, nodes, size=self.size, images=True)
+        for x, y in ds.batch(1024).as_numpy_iterator():
+            images.append(x)
+            labels.append(y)
+        return np.concatenate(images), np.concatenate(labels), None
+
+    def _data(self, dataset, split, limit, seed):
+        import tensorflow as tf
+
+        if not self.nuisance:
+            ds = dataset.tf_dataset(
+                split, list(self.nodes), size=self.size, images=True, shuffle=True, seed=seed
+            )
+            ds = ds.take(limit) if limit else ds
+            return ds.map(lambda x, y: (x, (y, y)))
+        images, labels, factors = self._arrays(dataset, split, limit)
+        order = np.random.default_rng(seed).permutation(len(images))
+        ds = tf.data.Dataset.from_tensor_slices((images[order], labels[order], factors[order]))
+        return ds.map(lambda x, y, f: (tf.cast(x, tf.float32) / 127.5 - 1.0, (y, y, f)))
 
     def predict(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """``P(attribute = 1)`` for each image, ``(n, k)``."""
-        logits, _ = self._run(images, batch_size)
+        logits = self._run(images, batch_size)[0]
         return 1.0 / (1.0 + np.exp(-logits))
 
     def features(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """The judge's penultimate features, ``(n, 128)``: its view of an image."""
         return self._run(images, batch_size)[1]
 
+    def read_nuisance(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+        """The nuisance factors read back from images, ``(n, len(nuisance))``."""
+        if not self.nuisance:
+            raise CkganError("this judge reads no nuisance factors (the dataset has none)")
+        return self._run(images, batch_size)[2]
+
     def _run(self, images, batch_size):
+        import keras
+
         images = _to_float(images)
         if images.shape[1:] != (self.size, self.size, 3):
             raise CkganError(
                 f"the judge takes {self.size}x{self.size} RGB images, got {images.shape[1:]}"
             )
-        import keras
-
-        logits, feats = [], []
+        outputs = []
         for i in range(0, len(images), batch_size):
-            lo, fe = self.model(images[i : i + batch_size], training=False)
-            logits.append(keras.ops.convert_to_numpy(lo))
-            feats.append(keras.ops.convert_to_numpy(fe))
-        if not logits:
-            return np.zeros((0, len(self.nodes))), np.zeros((0, FEATURES))
-        return np.concatenate(logits), np.concatenate(feats)
-
-
-def _collect(ds, limit: int | None = None):
-    images, labels = [], []
-    for x, y in ds.batch(1024).as_numpy_iterator():
-        images.append(x)
-        labels.append(y)
-        if limit and sum(map(len, images)) >= limit:
-            break
-    return np.concatenate(images), np.concatenate(labels)
+            out = self.model(images[i : i + batch_size], training=False)
+            outputs.append([keras.ops.convert_to_numpy(o) for o in out])
+        if not outputs:
+            widths = [len(self.nodes), FEATURES, len(self.nuisance)]
+            return [np.zeros((0, w)) for w in widths]
+        return [np.concatenate(parts) for parts in zip(*outputs, strict=True)]
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:

@@ -166,3 +166,13 @@ def test_intervene_needs_an_image_stage_for_a_grid(run_dir, tmp_path):
     assert result.exit_code == 1 and "has no image stage" in result.output
     result = invoke("intervene", "--run", run_dir)
     assert result.exit_code == 1 and "--set NODE=V" in result.output
+
+
+def test_evaluate_labels_only_run(run_dir):
+    result = invoke("evaluate", "--run", run_dir, "--json", "--n", 100)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["labels"]["tv_observational"] < 0.05
+    assert set(data["labels"]["tv_do"]) == {f"{n}={v}" for n in "ABC" for v in (0, 1)}
+    assert "images" not in data
+    assert (run_dir / "evaluation.json").is_file() and (run_dir / "report.html").is_file()
