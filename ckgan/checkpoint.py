@@ -81,8 +81,11 @@ def load_variables(path: str | Path, groups: Mapping[str, Sequence[Any]]) -> dic
                         f"the model has {len(variables)}: it was written by another model"
                     )
                 values[name] = [np.asarray(f[name][str(i)]) for i in range(len(variables))]
-    except OSError as e:
-        raise CkganError(f"checkpoint '{path}' is corrupt ({e})") from None
+    except (OSError, KeyError, ValueError, RuntimeError) as e:
+        raise CkganError(
+            f"checkpoint '{path}' is corrupt ({type(e).__name__}: {e}): delete it to start "
+            "over, or restore it from a copy"
+        ) from None
     for name, variables in groups.items():
         for variable, value in zip(variables, values[name], strict=True):
             if tuple(variable.shape) != value.shape:

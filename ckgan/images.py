@@ -3,21 +3,43 @@
 An image stage is a conditional GAN that turns (labels, noise) into an image.
 It trains on (image, labels) pairs while a frozen label generator supplies the
 labels the generator is asked to draw. This base class owns what every stage
-shares: the input pipeline, the Keras ``fit`` loop with atomic checkpoints
-(resumable after a kill), a NaN guard, sample grids during training, and
-sampling with batch norm in inference mode. Subclasses build the Keras model.
+shares: options with presets, the input pipeline, the Keras ``fit`` loop with
+atomic checkpoints (resumable after a kill, exactly ``steps`` steps in all), a
+NaN guard, sample grids during training, and sampling with batch norm in
+inference mode. Subclasses build the Keras model.
 
 Subclass contract:
-  * ``build_model() -> keras.Model`` with ``compile_stage()``, a custom
-    ``train_step((images, labels))``, a non-trainable ``label_pool`` variable
-    the step draws the generator's labels from, and ``optimizers`` (a dict);
-  * ``noise_dim`` and ``_generate(labels, rng) -> float images in [-1, 1]``.
+  * ``build_model() -> keras.Model`` whose model has
+      - ``compile_stage(jit_compile)``: ``Model.compile`` with XLA on or off
+        (``"auto"`` resolved by the model: on with a GPU, off on a CPU);
+      - ``train_step((images, labels))``: one training step on a batch of real
+        images and their labels; the labels the generator is asked to draw
+        come from the non-trainable ``label_pool`` variable ``(LABEL_POOL, k)``
+        by random indices (``keras.random`` + ``keras.ops.take``, never a slice
+        at a runtime offset, which XLA recompiles on every call);
+      - ``build_all()``: creates every variable (all sub-networks and every
+        optimizer's slots) so that a checkpoint can be restored before training;
+      - ``optimizers``: a dict ``{name: keras optimizer}``;
+      - ``seed_generator``: the ``keras.random.SeedGenerator`` of all its
+        randomness (its state is checkpointed with the model);
+      - metrics from ``keras.metrics.Mean`` trackers, finite while training is
+        healthy (the NaN guard watches them).
+    ``model.variables`` (which Keras lists without the metrics' state) plus
+    the optimizers' variables are the whole training state a checkpoint holds.
+  * ``noise_dim`` and ``_generate(labels, rng) -> float images in [-1, 1]``:
+    draw each row's noise from ``rng`` row by row (one ``(n, d)`` block of
+    draws split into columns), so that row ``i`` of ``generate(labels, seed)``
+    depends on its own labels, ``seed`` and ``i`` only, and run the networks
+    in inference mode.
+  * ``presets`` (``{name: {option: value}}``) and ``_check_options``, if the
+    stage takes a ``preset``: ``resolve_options`` merges a preset with the
+    options given and rejects unknown ones. ``batch_size`` and
+    ``jit_compile`` options are the defaults of ``fit``.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -51,6 +73,8 @@ class ImageStage:
 
     kind: str = "image stage"
     sizes: tuple[int, ...] = (16, 32, 64)
+    #: option values per preset; an explicit constructor argument overrides them
+    presets: dict[str, dict[str, Any]] = {}
 
     def __init__(self, nodes: Sequence[str], size: int = 32, **options: Any):
         if size not in self.sizes:
@@ -59,9 +83,37 @@ class ImageStage:
                 f"(sizes: {', '.join(map(str, self.sizes))})"
             )
         self.nodes = tuple(nodes)
+        if not self.nodes:
+            raise CkganError(f"the '{self.kind}' image stage needs at least one label")
         self.size = size
         self.options = options
         self._model = None
+
+    @classmethod
+    def resolve_options(
+        cls, preset: str, given: dict[str, Any], extra: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``preset``'s options overridden by ``given`` (the non-``None`` arguments).
+
+        ``extra`` holds keyword arguments the constructor did not name: any
+        that no preset knows is an error, so a typo never passes silently.
+        """
+        if preset not in cls.presets:
+            raise CkganError(
+                f"unknown preset '{preset}' for the '{cls.kind}' image stage "
+                f"(known: {', '.join(cls.presets)})"
+            )
+        unknown = sorted(set(extra) - set(cls.presets[preset]))
+        if unknown:
+            raise CkganError(
+                f"unknown option '{unknown[0]}' for the '{cls.kind}' image stage "
+                f"(known: {', '.join(sorted(cls.presets[preset]))})"
+            )
+        given = {k: v for k, v in given.items() if v is not None}
+        options = {"preset": preset, **cls.presets[preset], **given, **extra}
+        if options.get("jit_compile", "auto") not in (True, False, "auto"):
+            raise CkganError("option jit_compile must be true, false or 'auto'")
+        return options
 
     # -- the model -------------------------------------------------------------------
 
@@ -96,31 +148,47 @@ class ImageStage:
         label_generator,
         *,
         steps: int,
-        batch_size: int = 64,
+        batch_size: int | None = None,
         seed: int = 0,
         directory: str | Path | None = None,
         checkpoint_every: int = 250,
         resume: bool = False,
         verbose: int = 1,
         on_checkpoint: Callable[[ImageStage, int], None] | None = None,
-        jit_compile: bool | str = "auto",
+        jit_compile: bool | str | None = None,
     ) -> list[dict[str, float]]:
-        """Train for ``steps`` steps in total; returns the log (one entry per checkpoint).
+        """Train until ``steps`` steps in total; returns the log (one entry per checkpoint).
 
         With ``directory``, a checkpoint is written there every
-        ``checkpoint_every`` steps (atomically), and ``resume=True`` continues
-        from it. ``on_checkpoint(stage, step)`` runs after each (sample grids).
+        ``checkpoint_every`` steps and at the end (atomically), and
+        ``resume=True`` continues from it, to the same total (the random
+        state comes back with the checkpoint; the input pipeline restarts,
+        seeded by ``seed`` plus the step). ``seed`` fixes the initial weights
+        (when the model is built here), the labels asked for and the data
+        order. ``on_checkpoint(stage, step)`` runs after each (sample grids).
         Training that goes NaN stops with a ``CkganError``; the last good
-        checkpoint stays.
+        checkpoint stays. ``batch_size`` and ``jit_compile`` default
+        to the stage's options (else 64 and ``"auto"``).
         """
         import keras
 
-        if dataset.has_images is False:
+        if not dataset.has_images:
             raise CkganError(f"dataset '{dataset.name}' has no images to train an image stage")
+        steps = int(steps)
+        if steps < 1 or checkpoint_every < 1:
+            raise CkganError("steps and checkpoint_every must be at least 1")
+        batch_size = int(batch_size or self.options.get("batch_size", 64))
+        if jit_compile is None:
+            jit_compile = self.options.get("jit_compile", "auto")
         keras.utils.set_random_seed(seed)
         model = self.model
         model.compile_stage(jit_compile=jit_compile)
         pool = label_generator.sample(LABEL_POOL, seed=seed).astype("float32")
+        if pool.shape != tuple(model.label_pool.shape):
+            raise CkganError(
+                f"the label generator draws {pool.shape[1]} labels, the image stage "
+                f"expects {len(self.nodes)} ({', '.join(self.nodes)})"
+            )
         model.label_pool.assign(pool)
         model.build_all()
 
@@ -130,33 +198,42 @@ class ImageStage:
         if resume:
             if ckpt is None:
                 raise CkganError("resuming needs the run folder that holds the checkpoint")
+            header = read_header(ckpt)
+            if header.get("kind", self.kind) != self.kind:
+                raise CkganError(
+                    f"checkpoint '{ckpt}' was written by the '{header['kind']}' image stage, "
+                    f"not by '{self.kind}': resume with the stage that wrote it"
+                )
             header = load_variables(ckpt, self._state_groups())
             step = int(header["step"])
             log = list(header.get("log", []))
-        per_epoch = max(1, min(checkpoint_every, steps))
-        epochs = math.ceil(steps / per_epoch)
-        initial_epoch = step // per_epoch
         if step >= steps:
             return log
-        data = self._pipeline(dataset, batch_size, seed + step)
         nan_guard, checkpointer = _callbacks()
-        guard = nan_guard(per_epoch)
-        callbacks = [guard, checkpointer(self, ckpt, per_epoch, steps, log, on_checkpoint)]
+        guard = nan_guard()
+        saver = checkpointer(self, ckpt, steps, log, on_checkpoint, guard)
         start = time.perf_counter()
-        model.fit(
-            data,
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=per_epoch,
-            callbacks=callbacks,
-            verbose=verbose,
-        )
-        if guard.bad is not None:
-            where = f"the last good checkpoint is kept in '{ckpt}'" if ckpt else "no checkpoint"
-            raise CkganError(
-                f"training went NaN at step {guard.bad} ({guard.what}); {where}: "
-                "lower the learning rate or change the seed, then resume"
+        # Keras epochs are the spans between checkpoints: up to the next multiple
+        # of checkpoint_every, whole spans, then what is left, so the run ends at
+        # exactly `steps` whatever step it resumed from.
+        for epochs, per_epoch in _segments(step, steps, checkpoint_every):
+            guard.start = saver.start = step
+            guard.per_epoch = saver.per_epoch = per_epoch
+            model.fit(
+                self._pipeline(dataset, batch_size, seed + step),
+                epochs=epochs,
+                steps_per_epoch=per_epoch,
+                callbacks=[guard, saver],
+                verbose=verbose,
+                shuffle=False,  # the pipeline shuffles
             )
+            if guard.bad is not None:
+                where = f"the last good checkpoint is kept in '{ckpt}'" if ckpt else "no checkpoint"
+                raise CkganError(
+                    f"training went NaN by step {guard.bad} ({guard.what}); {where}: "
+                    "lower the learning rate or change the seed, then resume"
+                )
+            step += epochs * per_epoch
         if log:
             log[-1]["seconds_this_session"] = time.perf_counter() - start
         return log
@@ -227,11 +304,39 @@ class ImageStage:
             klass = get_registry().get("image", kind).load()
         else:
             klass = cls
-        nodes = config.pop("nodes")
-        stage = klass(nodes, **config)
-        read_header(directory / WEIGHTS_FILE)
+        try:
+            stage = klass(config.pop("nodes"), **config)
+        except (KeyError, TypeError) as e:
+            raise CkganError(
+                f"'{path}' does not fit the '{kind}' image stage installed ({e}): "
+                "it was saved by another version"
+            ) from None
+        header = read_header(directory / WEIGHTS_FILE)
+        if header.get("kind", kind) != kind:
+            raise CkganError(
+                f"'{directory / WEIGHTS_FILE}' holds a '{header['kind']}' image stage, "
+                f"its config says '{kind}': the folder is inconsistent"
+            )
         load_variables(directory / WEIGHTS_FILE, stage._state_groups())
         return stage
+
+
+def _segments(step: int, steps: int, every: int) -> list[tuple[int, int]]:
+    """``[(epochs, steps_per_epoch), ...]`` from ``step`` to ``steps``.
+
+    Spans end on multiples of ``every``, the last one at ``steps``.
+    """
+    plan = []
+    first = min(-step % every, steps - step)
+    if first:
+        plan.append((1, first))
+        step += first
+    full, rest = divmod(steps - step, every)
+    if full:
+        plan.append((full, every))
+    if rest:
+        plan.append((1, rest))
+    return plan
 
 
 _CALLBACKS: tuple | None = None
@@ -245,12 +350,11 @@ def _callbacks():
     import keras
 
     class NaNGuard(keras.callbacks.Callback):
-        """Stops training at the first non-finite loss and remembers where."""
+        """Stops training at the first non-finite metric and remembers the step."""
 
-        def __init__(self, per_epoch):
+        def __init__(self):
             super().__init__()
-            self.per_epoch = per_epoch
-            self.epoch = 0
+            self.start = self.per_epoch = self.epoch = 0
             self.bad = None
             self.what = ""
 
@@ -260,29 +364,40 @@ def _callbacks():
         def on_train_batch_end(self, batch, logs=None):
             for key, value in (logs or {}).items():
                 if not np.isfinite(float(value)):
-                    self.bad = self.epoch * self.per_epoch + batch + 1
+                    self.bad = self.start + self.epoch * self.per_epoch + batch + 1
                     self.what = f"{key} = {float(value)}"
                     self.model.stop_training = True
                     return
 
     class Checkpointer(keras.callbacks.Callback):
-        """At each epoch end: log, checkpoint atomically, call ``on_checkpoint``."""
+        """At each epoch end: check the weights, log, checkpoint atomically, ``on_checkpoint``.
 
-        def __init__(self, stage, path, per_epoch, steps, log, on_checkpoint):
+        Weights that are not finite stop training like a NaN metric does
+        (a NaN can hide from the losses: fused ``max(x, 0)`` kernels map it to 0).
+        """
+
+        def __init__(self, stage, path, steps, log, on_checkpoint, guard):
             super().__init__()
-            self.stage, self.path, self.per_epoch, self.steps = stage, path, per_epoch, steps
-            self.log, self.on_checkpoint = log, on_checkpoint
+            self.stage, self.path, self.steps = stage, path, steps
+            self.log, self.on_checkpoint, self.guard = log, on_checkpoint, guard
+            self.start = self.per_epoch = 0
 
         def on_epoch_end(self, epoch, logs=None):
             if self.model.stop_training:  # NaN: keep the last good checkpoint
                 return
-            step = min((epoch + 1) * self.per_epoch, self.steps)
+            step = self.start + (epoch + 1) * self.per_epoch
+            for variable in self.model.variables:
+                value = np.asarray(variable)
+                if value.dtype.kind == "f" and not np.isfinite(value).all():
+                    self.guard.bad = step
+                    self.guard.what = f"{variable.path} is not finite"
+                    self.model.stop_training = True
+                    return
             entry = {"step": step, **{k: float(v) for k, v in (logs or {}).items()}}
             self.log.append(entry)
             if self.path is not None:
-                save_variables(
-                    self.path, self.stage._state_groups(), {"step": step, "log": self.log}
-                )
+                header = {"kind": self.stage.kind, "step": step, "log": self.log}
+                save_variables(self.path, self.stage._state_groups(), header)
             if self.on_checkpoint is not None:
                 self.on_checkpoint(self.stage, step)
 

@@ -1,8 +1,9 @@
-"""Built-in image stages."""
+"""Built-in image stages, registered as import strings so listing them imports no Keras."""
 
 import ckgan
 
 
 @ckgan.hookimpl
 def register_image_stages(register):
-    pass
+    register("causalgan", "ckgan_plugins.causalgan.causal_gan_stage:CausalGANStage")
+    register("causalbegan", "ckgan_plugins.causalbegan.causal_began_stage:CausalBEGANStage")

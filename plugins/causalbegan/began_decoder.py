@@ -1,0 +1,53 @@
+"""``BEGANDecoder``: the CausalBEGAN generator, and the second half of its autoencoder."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers
+
+
+@keras.saving.register_keras_serializable(package="ckgan")
+class BEGANDecoder(keras.Model):
+    """A vector to an image (Berthelot et al. 2017): no batch norm, so rows never mix.
+
+    A dense layer to ``base x base x width`` (``base`` = 8, or 4 at 16 px),
+    then blocks of two 3x3 ELU convolutions of ``width`` channels with
+    nearest-neighbour upsampling between them up to ``size``, then a 3x3
+    convolution to 3 channels (linear: no tanh, as the reference).
+
+    Args:
+        size: output side in pixels (16, 32, 64, ...).
+        width: channels of every block (paper: 128).
+    """
+
+    def __init__(self, size: int = 64, width: int = 128, **kwargs):
+        super().__init__(**kwargs)
+        self.size, self.width = int(size), int(width)
+        self.base = 4 if self.size <= 16 else 8
+        ups = int(math.log2(self.size // self.base))
+        if self.base * 2**ups != self.size:
+            raise ValueError(f"size must be {self.base} * 2^n, got {size}")
+        self.project = layers.Dense(self.base * self.base * self.width, name="project")
+        self.reshape = layers.Reshape((self.base, self.base, self.width))
+        self.blocks = []
+        for i in range(ups + 1):
+            convs = [
+                layers.Conv2D(self.width, 3, padding="same", activation="elu", name=f"conv{i}_{j}")
+                for j in range(2)
+            ]
+            self.blocks.append(convs)
+        self.upsample = layers.UpSampling2D(2, interpolation="nearest")
+        self.to_rgb = layers.Conv2D(3, 3, padding="same", name="to_rgb")
+
+    def call(self, inputs, training=None):
+        x = self.reshape(self.project(inputs))
+        for i, (first, second) in enumerate(self.blocks):
+            x = second(first(x))
+            if i < len(self.blocks) - 1:
+                x = self.upsample(x)
+        return self.to_rgb(x)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "width": self.width}

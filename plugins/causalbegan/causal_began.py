@@ -1,0 +1,235 @@
+"""``CausalBEGAN``: the CausalBEGAN image stage's training as a ``keras.Model``.
+
+Kocaoglu et al. 2018, section 6: a BEGAN (Berthelot et al. 2017) whose
+autoencoder discriminator is joined by a Labeler, with a third margin that
+weighs the labels in the generator's loss only once the images are good
+enough. One ``train_step`` updates the generator and the discriminator side
+(autoencoder and Labeler) simultaneously from one forward pass, as BEGAN does.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from ckgan import backend
+
+
+@keras.saving.register_keras_serializable(package="ckgan")
+class CausalBEGAN(keras.Model):
+    """CausalBEGAN: generator, autoencoder discriminator and Labeler.
+
+    With ``L(v) = mean |AE(v) - v|``, ``p = sigmoid(labeler)``,
+    ``Llab(x) = mean (p(x) - l_real)^2`` and ``Llab(G) = mean (p(G) - l_fake)^2``:
+      * discriminator side: ``L(x) - k_t L(G) + Llab(x) - l_t Llab(G)``;
+      * generator: ``L(G) + z_t Llab(G)``;
+      * ``b_k = gamma L(x) - L(G)``, ``b_l = gamma_label Llab(x) - Llab(G)``,
+        ``b_z = zeta relu(b_k) - relu(b_l)``; ``k_t``, ``l_t``, ``z_t`` move by
+        ``lambda_k b_k``, ``lambda_l b_l``, ``lambda_z b_z`` a step, clipped
+        to [0, 1], from 0; convergence ``M = L(x) + |b_k|``.
+
+    Args:
+        generator, ema_generator: two ``BEGANDecoder`` fed the rounded labels
+            then z; the second holds the moving average that samples.
+        autoencoder: ``BEGANAutoencoder``.
+        labeler: ``BEGANEncoder`` with ``num_labels`` outputs.
+        num_labels: k.
+        noise_dim: z's dimension (``U[-1, 1]``).
+        pool_size: rows of ``label_pool``.
+        learning_rate, beta_1, beta_2: Adam's, for both sides.
+        lr_halve_every: halve the learning rate every so many steps (0: never).
+        gamma, gamma_label, zeta: the three margins.
+        lambda_k, lambda_l, lambda_z: the rates of ``k_t``, ``l_t``, ``z_t``.
+        ema_decay: of the moving average (warmed up as ``(1 + t) / (10 + t)``).
+        seed: of the ``keras.random.SeedGenerator``.
+    """
+
+    def __init__(
+        self,
+        generator,
+        ema_generator,
+        autoencoder,
+        labeler,
+        num_labels: int,
+        noise_dim: int = 64,
+        pool_size: int = 65_536,
+        learning_rate: float = 8e-5,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        lr_halve_every: int = 0,
+        gamma: float = 0.5,
+        gamma_label: float = 0.5,
+        zeta: float = 0.5,
+        lambda_k: float = 0.001,
+        lambda_l: float = 8e-5,
+        lambda_z: float = 0.01,
+        ema_decay: float = 0.999,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.ema_generator = ema_generator
+        self.autoencoder = autoencoder
+        self.labeler = labeler
+        self.num_labels, self.noise_dim = int(num_labels), int(noise_dim)
+        self.pool_size = int(pool_size)
+        self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
+        self.lr_halve_every = int(lr_halve_every)
+        self.gamma, self.gamma_label, self.zeta = float(gamma), float(gamma_label), float(zeta)
+        self.lambda_k, self.lambda_l = float(lambda_k), float(lambda_l)
+        self.lambda_z = float(lambda_z)
+        self.ema_decay = float(ema_decay)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.label_pool = keras.Variable(
+            np.zeros((self.pool_size, self.num_labels), "float32"),
+            trainable=False,
+            name="label_pool",
+        )
+        self.step_counter = keras.Variable(0, dtype="int32", trainable=False, name="step")
+        self.k_t = keras.Variable(0.0, trainable=False, name="k_t")
+        self.l_t = keras.Variable(0.0, trainable=False, name="l_t")
+        self.z_t = keras.Variable(0.0, trainable=False, name="z_t")
+
+        def adam(name):
+            lr = learning_rate
+            if self.lr_halve_every > 0:
+                lr = keras.optimizers.schedules.ExponentialDecay(
+                    learning_rate, self.lr_halve_every, 0.5, staircase=True
+                )
+            return keras.optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2, name=name)
+
+        self.optimizers = {
+            "generator": adam("generator_adam"),
+            "discriminator": adam("discriminator_adam"),
+        }
+        names = (
+            "d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "label_fake",
+            "k_t", "l_t", "z_t", "convergence",
+        )  # fmt: skip
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        self._all_built = False
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def compile_stage(self, jit_compile: bool | str = "auto") -> None:
+        """``Model.compile`` for ``fit``: XLA as asked (``"auto"``: on with a GPU only)."""
+        super().compile(optimizer=None, jit_compile=backend.resolve_jit_compile(jit_compile))
+
+    def _networks(self):
+        return {
+            "generator": self.generator,
+            "autoencoder": self.autoencoder,
+            "labeler": self.labeler,
+        }
+
+    def _discriminator_variables(self):
+        return self.autoencoder.trainable_variables + self.labeler.trainable_variables
+
+    def build_all(self) -> None:
+        """Create every network's and optimizer's variables; the average starts as a copy."""
+        if self._all_built:
+            return
+        x = ops.zeros((2, self.num_labels + self.noise_dim))
+        self.generator(x)
+        self.ema_generator(x)
+        images = ops.zeros((2, self.generator.size, self.generator.size, 3))
+        self.autoencoder(images)
+        self.labeler(images)
+        for avg, var in zip(self.ema_generator.variables, self.generator.variables, strict=True):
+            avg.assign(var)
+        self.optimizers["generator"].build(self.generator.trainable_variables)
+        self.optimizers["discriminator"].build(self._discriminator_variables())
+        self.built = True
+        self._all_built = True
+
+    def generator_inputs(self, batch: int):
+        """``(inputs, labels)``: labels drawn from the pool and rounded, then z."""
+        index = keras.random.randint((batch,), 0, self.pool_size, seed=self.seed_generator)
+        labels = ops.cast(ops.take(self.label_pool, index, axis=0) >= 0.5, "float32")
+        z = keras.random.uniform((batch, self.noise_dim), -1.0, 1.0, seed=self.seed_generator)
+        return ops.concatenate([labels, z], axis=-1), labels
+
+    def train_step(self, data):
+        images, labels = data
+        images = ops.convert_to_tensor(images, "float32")
+        labels = ops.cast(ops.convert_to_tensor(labels) >= 0.5, "float32")
+        b = int(images.shape[0])
+        inputs, fake_labels = self.generator_inputs(b)
+        g_vars = self.generator.trainable_variables
+        d_vars = self._discriminator_variables()
+        k_t, l_t, z_t = (ops.convert_to_tensor(v) for v in (self.k_t, self.l_t, self.z_t))
+
+        def losses():
+            fake = self.generator(inputs, training=True)
+            both = ops.concatenate([images, fake], axis=0)
+            error = ops.abs(self.autoencoder(both) - both)
+            recon_real, recon_fake = ops.mean(error[:b]), ops.mean(error[b:])
+            p = ops.sigmoid(self.labeler(both))
+            label_real = ops.mean(ops.square(p[:b] - labels))
+            label_fake = ops.mean(ops.square(p[b:] - fake_labels))
+            d_loss = recon_real - k_t * recon_fake + label_real - l_t * label_fake
+            g_loss = recon_fake + z_t * label_fake
+            return (d_loss, g_loss), (recon_real, recon_fake, label_real, label_fake)
+
+        (d_loss, g_loss), aux, (d_grads, g_grads) = backend.values_and_grads(
+            losses, [d_vars, g_vars]
+        )
+        recon_real, recon_fake, label_real, label_fake = aux
+        self.optimizers["discriminator"].apply(d_grads, d_vars)
+        self.optimizers["generator"].apply(g_grads, g_vars)
+
+        b_k = self.gamma * recon_real - recon_fake
+        b_l = self.gamma_label * label_real - label_fake
+        b_z = self.zeta * ops.relu(b_k) - ops.relu(b_l)
+        self.k_t.assign(ops.clip(k_t + self.lambda_k * b_k, 0.0, 1.0))
+        self.l_t.assign(ops.clip(l_t + self.lambda_l * b_l, 0.0, 1.0))
+        self.z_t.assign(ops.clip(z_t + self.lambda_z * b_z, 0.0, 1.0))
+
+        self.step_counter.assign_add(1)
+        t = ops.cast(self.step_counter, "float32")
+        decay = ops.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
+        for avg, var in zip(self.ema_generator.variables, self.generator.variables, strict=True):
+            avg.assign(decay * avg + (1.0 - decay) * var)
+
+        values = {
+            "d_loss": d_loss,
+            "g_loss": g_loss,
+            "recon_real": recon_real,
+            "recon_fake": recon_fake,
+            "label_real": label_real,
+            "label_fake": label_fake,
+            "k_t": self.k_t,
+            "l_t": self.l_t,
+            "z_t": self.z_t,
+            "convergence": recon_real + ops.abs(b_k),
+        }
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def call(self, inputs, training=False):
+        return self.ema_generator(inputs, training=training)
+
+    def get_config(self):
+        nets = {
+            key: keras.saving.serialize_keras_object(getattr(self, key))
+            for key in ("generator", "ema_generator", "autoencoder", "labeler")
+        }
+        scalars = (
+            "num_labels", "noise_dim", "pool_size", "learning_rate", "beta_1", "beta_2",
+            "lr_halve_every", "gamma", "gamma_label", "zeta", "lambda_k", "lambda_l",
+            "lambda_z", "ema_decay", "seed",
+        )  # fmt: skip
+        return {**super().get_config(), **nets, **{key: getattr(self, key) for key in scalars}}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", "ema_generator", "autoencoder", "labeler"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)

@@ -1,0 +1,130 @@
+"""causalbegan: builds and trains a few steps at 16x16, saves and loads, samples per row."""
+
+import json
+
+import networkx as nx
+import numpy as np
+import pytest
+from ckgan_plugins.causalbegan.began_autoencoder import BEGANAutoencoder
+from ckgan_plugins.causalbegan.began_decoder import BEGANDecoder
+from ckgan_plugins.causalbegan.began_encoder import BEGANEncoder
+from ckgan_plugins.causalbegan.causal_began_stage import CausalBEGANStage
+
+from ckgan import CausalGraph, CkganError, Dataset
+from ckgan.images import CHECKPOINT_FILE, ImageStage
+from ckgan.tabular import TabularLabelGenerator
+
+NODES = ("A", "B")
+TINY = {"size": 16, "noise_dim": 8, "width": 4, "labeler_width": 4, "code_dim": 8, "batch_size": 8}
+
+
+class Halves(Dataset):
+    """16x16 images: A brightens the left half, B reddens the top."""
+
+    name = "halves"
+    attributes = NODES
+    has_images = True
+
+    def labels(self, split="train", nodes=None):
+        return np.random.default_rng(0).integers(0, 2, (128, 2)).astype(np.uint8)
+
+    def tf_dataset(self, split="train", nodes=None, *, size=16, images=True, seed=None, **_):
+        import tensorflow as tf
+
+        labels = self.labels(split)
+        x = np.random.default_rng(1).uniform(-1, -0.5, (len(labels), size, size, 3))
+        x[labels[:, 0] == 1, :, : size // 2, :] += 1.2
+        x[labels[:, 1] == 1, : size // 2, :, 0] += 1.2
+        data = (x.astype("float32"), labels.astype("float32"))
+        return tf.data.Dataset.from_tensor_slices(data).shuffle(128, seed=seed)
+
+
+class Labels:
+    """A frozen label generator: uniform pairs."""
+
+    def sample(self, n, seed=None):
+        return np.random.default_rng(seed).integers(0, 2, (n, 2)).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    generator = TabularLabelGenerator(CausalGraph(nx.DiGraph([("A", "B")])))
+    generator.fit(Halves().labels(), verbose=0)
+    stage = CausalBEGANStage(NODES, **TINY)
+    folder = tmp_path_factory.mktemp("causalbegan")
+    log = stage.fit(
+        Halves(), generator, steps=4, checkpoint_every=2, verbose=0, directory=folder / "ckpt"
+    )
+    stage.save(folder)
+    return stage, log, folder
+
+
+def test_trains_with_finite_losses_and_moves_its_margins(trained):
+    stage, log, folder = trained
+    assert [entry["step"] for entry in log] == [2, 4]
+    for entry in log:
+        for key in ("d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "convergence"):
+            assert np.isfinite(entry[key]), key
+    model = stage.model
+    assert 0 < float(model.k_t.numpy()) <= 1 and 0 <= float(model.z_t.numpy()) <= 1
+    assert int(model.step_counter.numpy()) == 4
+    # the margins are part of the checkpoint: a new stage resumes them
+    again = CausalBEGANStage(NODES, **TINY)
+    again.fit(Halves(), Labels(), steps=4, verbose=0, directory=folder / "ckpt", resume=True)
+    assert float(again.model.k_t.numpy()) == float(model.k_t.numpy())
+
+
+def test_save_load_gives_identical_images(trained):
+    stage, _, folder = trained
+    assert (folder / "ckpt" / CHECKPOINT_FILE).is_file()
+    labels = np.array([[0, 0], [1, 0], [1, 1]])
+    loaded = ImageStage.load(folder)  # through the registry
+    assert type(loaded) is CausalBEGANStage and loaded.get_config() == stage.get_config()
+    images = stage.generate(labels, seed=3)
+    assert images.shape == (3, 16, 16, 3) and images.dtype == np.uint8
+    np.testing.assert_array_equal(loaded.generate(labels, seed=3), images)
+    assert float(loaded.model.k_t.numpy()) == float(stage.model.k_t.numpy())
+
+
+def test_an_image_does_not_depend_on_its_batch(trained):
+    stage, _, _ = trained
+    labels = np.array([[1, 0], [0, 0], [1, 1], [0, 1]], "float32")
+    batch = stage._generate(labels, np.random.default_rng(7))
+    alone = stage._generate(labels[:1], np.random.default_rng(7))
+    np.testing.assert_allclose(alone[0], batch[0], atol=1e-5)
+    others = labels.copy()
+    others[1:] = 1 - others[1:]
+    np.testing.assert_allclose(
+        stage._generate(others, np.random.default_rng(7))[0], batch[0], atol=1e-5
+    )
+
+
+def test_config_round_trip_and_presets():
+    stage = CausalBEGANStage(NODES, **TINY, beta_1=0.5)
+    config = stage.get_config()
+    assert json.loads(json.dumps(config)) == config
+    assert config["beta_1"] == 0.5 and config["gamma"] == 0.5 and config["preset"] == "quick"
+    again = CausalBEGANStage(config.pop("nodes"), **config)
+    assert again.get_config() == stage.get_config()
+    paper = CausalBEGANStage(NODES, preset="paper")
+    assert paper.size == 64 and paper.options["width"] == 128 and paper.options["batch_size"] == 16
+    assert paper.options["lr_halve_every"] == 100_000
+    with pytest.raises(CkganError, match="unknown option 'gama'"):
+        CausalBEGANStage(NODES, gama=0.7)
+    with pytest.raises(CkganError, match="lr_halve_every"):
+        CausalBEGANStage(NODES, lr_halve_every=-1)
+
+
+def test_networks_follow_the_size_and_round_trip_their_config():
+    decoder = BEGANDecoder(size=64, width=16)
+    assert tuple(decoder(np.zeros((2, 10), "float32")).shape) == (2, 64, 64, 3)
+    assert decoder.project.units == 8 * 8 * 16 and len(decoder.blocks) == 4
+    encoder = BEGANEncoder(size=32, outputs=5, width=8)
+    assert tuple(encoder(np.zeros((2, 32, 32, 3), "float32")).shape) == (2, 5)
+    assert [block[0].filters for block in encoder.blocks] == [8, 16, 24]
+    small = BEGANDecoder(size=16, width=4)
+    assert small.base == 4 and tuple(small(np.zeros((1, 3), "float32")).shape) == (1, 16, 16, 3)
+    autoencoder = BEGANAutoencoder(size=16, width=4, code_dim=6)
+    assert tuple(autoencoder(np.zeros((2, 16, 16, 3), "float32")).shape) == (2, 16, 16, 3)
+    for net in (decoder, encoder, autoencoder):
+        assert type(net).from_config(net.get_config()).get_config() == net.get_config()

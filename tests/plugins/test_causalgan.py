@@ -1,0 +1,151 @@
+"""causalgan: builds and trains a few steps at 16x16, saves and loads, samples per row."""
+
+import json
+
+import networkx as nx
+import numpy as np
+import pytest
+from ckgan_plugins.causalgan.causal_gan_stage import PRESETS, CausalGANStage
+from ckgan_plugins.causalgan.conv_classifier import ConvClassifier
+from ckgan_plugins.causalgan.dcgan_generator import DCGANGenerator
+
+from ckgan import CausalGraph, CkganError, Dataset
+from ckgan.images import ImageStage
+from ckgan.tabular import TabularLabelGenerator
+
+NODES = ("A", "B", "C")
+TINY = {
+    "size": 16, "noise_dim": 8, "width": 8, "labeler_width": 4, "kernel_size": 3,
+    "minibatch_kernels": 4, "minibatch_dims": 3, "batch_size": 16,
+}  # fmt: skip
+
+
+class Blocks(Dataset):
+    """16x16 images: A brightens the left half, B reddens the top, C darkens a corner."""
+
+    name = "blocks"
+    attributes = NODES
+    has_images = True
+
+    def labels(self, split="train", nodes=None):
+        return np.random.default_rng(0).integers(0, 2, (256, 3)).astype(np.uint8)
+
+    def tf_dataset(self, split="train", nodes=None, *, size=16, images=True, seed=None, **_):
+        import tensorflow as tf
+
+        labels = self.labels(split)
+        x = np.random.default_rng(1).uniform(-1, -0.5, (len(labels), size, size, 3))
+        h = size // 2
+        x[labels[:, 0] == 1, :, :h, :] += 1.2
+        x[labels[:, 1] == 1, :h, :, 0] += 1.2
+        x[labels[:, 2] == 1, h:, h:, :] = -1.0
+        data = (x.astype("float32"), labels.astype("float32"))
+        return tf.data.Dataset.from_tensor_slices(data).shuffle(256, seed=seed)
+
+
+@pytest.fixture(scope="module")
+def label_generator():
+    generator = TabularLabelGenerator(CausalGraph(nx.DiGraph([("A", "B"), ("B", "C")])))
+    generator.fit(Blocks().labels(), verbose=0)
+    return generator
+
+
+@pytest.fixture(scope="module")
+def trained(label_generator, tmp_path_factory):
+    stage = CausalGANStage(NODES, **TINY)
+    log = stage.fit(Blocks(), label_generator, steps=6, checkpoint_every=3, verbose=0)
+    folder = tmp_path_factory.mktemp("causalgan")
+    stage.save(folder)
+    return stage, log, folder
+
+
+def test_trains_with_finite_losses(trained):
+    stage, log, _ = trained
+    assert [entry["step"] for entry in log] == [3, 6]
+    for entry in log:
+        for key in ("d_loss", "g_loss", "labeler_loss", "anti_labeler_loss", "k_t"):
+            assert np.isfinite(entry[key]), key
+    assert log[-1]["k_t"] == pytest.approx(np.exp(-5 / 3000), rel=1e-3)  # mean over steps 4..6
+    assert int(stage.model.step_counter.numpy()) == 6
+    # the sampling generator is a moving average, not the raw weights
+    raw = stage.model.generator.trainable_variables[0].numpy()
+    avg = stage.model.ema_generator.trainable_variables[0].numpy()
+    assert raw.shape == avg.shape and not np.array_equal(raw, avg)
+
+
+def test_save_load_gives_identical_images(trained):
+    stage, _, folder = trained
+    labels = np.array([[0, 0, 0], [1, 0, 1], [1, 1, 1], [0, 1, 0]])
+    loaded = ImageStage.load(folder)  # through the registry
+    assert type(loaded) is CausalGANStage and loaded.get_config() == stage.get_config()
+    images = stage.generate(labels, seed=3)
+    assert images.shape == (4, 16, 16, 3) and images.dtype == np.uint8
+    np.testing.assert_array_equal(loaded.generate(labels, seed=3), images)
+    assert not np.array_equal(stage.generate(labels, seed=4), images)
+
+
+def test_an_image_does_not_depend_on_its_batch(trained):
+    stage, _, _ = trained
+    labels = np.array([[1, 0, 1], [0, 0, 0], [1, 1, 1], [0, 1, 0], [1, 1, 0]], "float32")
+    batch = stage._generate(labels, np.random.default_rng(7))
+    alone = stage._generate(labels[:1], np.random.default_rng(7))
+    np.testing.assert_allclose(alone[0], batch[0], atol=1e-5)
+    # the same first row among other labels: its image stays
+    others = labels.copy()
+    others[1:] = 1 - others[1:]
+    np.testing.assert_allclose(
+        stage._generate(others, np.random.default_rng(7))[0], batch[0], atol=1e-5
+    )
+    # and the labels do reach the image
+    flipped = stage._generate(1 - labels[:1], np.random.default_rng(7))
+    assert np.abs(flipped[0] - batch[0]).max() > 1e-4
+
+
+def test_label_noise_maps_0_below_and_1_above_one_half():
+    stage = CausalGANStage(NODES, **TINY)
+    labels = np.tile([[0, 1, 1]], (20_000, 1))
+    logits = stage.generator_inputs(labels, np.random.default_rng(0))[:, :3]
+    p = 1 / (1 + np.exp(-logits))
+    assert (p[:, 0] <= 0.5).all() and (p[:, 1:] >= 0.5).all()
+    assert p[:, 0].mean() == pytest.approx(0.32, abs=0.01)
+    assert p[:, 1:].mean() == pytest.approx(0.68, abs=0.01)
+
+
+def test_config_round_trip_and_presets():
+    stage = CausalGANStage(NODES, **TINY, learning_rate=1e-3)
+    config = stage.get_config()
+    assert json.loads(json.dumps(config)) == config
+    assert config["size"] == 16 and config["learning_rate"] == 1e-3 and config["preset"] == "quick"
+    again = CausalGANStage(config.pop("nodes"), **config)
+    assert again.get_config() == stage.get_config()
+    paper = CausalGANStage(NODES, preset="paper")
+    assert paper.size == 64 and paper.options["width"] == 64 and paper.noise_dim == 100
+    assert paper.options["generator_updates"] == 6
+    assert CausalGANStage(NODES).size == PRESETS["quick"]["size"] == 32
+    with pytest.raises(CkganError, match="unknown option 'widht'"):
+        CausalGANStage(NODES, widht=3)
+    with pytest.raises(CkganError, match="unknown preset"):
+        CausalGANStage(NODES, preset="huge")
+    with pytest.raises(CkganError, match="size 48"):
+        CausalGANStage(NODES, size=48)
+
+
+def test_networks_follow_the_size_and_round_trip_their_config():
+    generator = DCGANGenerator(size=64, width=64, kernel_size=5)
+    assert tuple(generator(np.zeros((2, 109), "float32")).shape) == (2, 64, 64, 3)
+    assert [layer.filters for layer in generator.ups] == [256, 128, 64]
+    assert generator.project.units == 4 * 4 * 512
+    critic = ConvClassifier(size=32, outputs=5, width=16, minibatch_kernels=6)
+    assert tuple(critic(np.zeros((4, 32, 32, 3), "float32")).shape) == (4, 5)
+    assert [conv.filters for conv in critic.convs] == [16, 32, 64]
+    for net in (generator, critic):
+        assert type(net).from_config(net.get_config()).get_config() == net.get_config()
+
+
+def test_minibatch_features_see_only_their_group():
+    critic = ConvClassifier(size=16, outputs=1, width=4, minibatch_kernels=3)
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 4, 16, 16, 3)).astype("float32")
+    together = critic(np.concatenate([a, b]), groups=2).numpy()
+    np.testing.assert_allclose(together[:4], critic(a).numpy(), atol=1e-5)
+    np.testing.assert_allclose(together[4:], critic(b).numpy(), atol=1e-5)

@@ -1,0 +1,283 @@
+"""``ImageStage``'s training loop with a tiny in-test stage: resume, checkpoints, NaN guard."""
+
+import h5py
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from ckgan import CkganError, Dataset, backend
+from ckgan.checkpoint import read_header
+from ckgan.images import CHECKPOINT_FILE, LABEL_POOL, ImageStage, _segments
+
+NODES = ("A", "B")
+
+
+class Squares(Dataset):
+    """8 images per label pair; ``poison_after`` images, the rest of the data is NaN."""
+
+    name = "squares"
+    attributes = NODES
+    has_images = True
+
+    def __init__(self, poison_after=None):
+        self.poison_after = poison_after
+
+    def labels(self, split="train", nodes=None):
+        return np.tile(np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.uint8), (16, 1))
+
+    def tf_dataset(self, split="train", nodes=None, *, size=16, images=True, **_):
+        import tensorflow as tf
+
+        labels = self.labels()
+        x = np.full((len(labels), size, size, 3), -0.8, "float32")
+        x[labels[:, 0] == 1, :, : size // 2] = 0.8
+        x[labels[:, 1] == 1, : size // 2, :, 1] = 0.5
+        if self.poison_after is not None:
+            x = np.concatenate([x] * 8)
+            x[self.poison_after :] = np.nan
+            labels = np.concatenate([labels] * 8)
+        return tf.data.Dataset.from_tensor_slices((x, labels.astype("float32")))
+
+
+class Labels:
+    """A frozen label generator: uniform pairs."""
+
+    def sample(self, n, seed=None):
+        return np.random.default_rng(seed).integers(0, 2, (n, 2)).astype(np.uint8)
+
+
+class TinyGAN(keras.Model):
+    """The smallest model that honours the contract: dense generator and critic."""
+
+    def __init__(self, size, width, learning_rate, nan_after=None):
+        super().__init__()
+        self.size, self.nan_after = size, nan_after
+        self.counter = keras.Variable(0, dtype="int32", trainable=False)
+        self.generator = keras.Sequential(
+            [
+                keras.layers.Dense(size * size * 3, activation="tanh"),
+                keras.layers.Reshape((size, size, 3)),
+            ]
+        )
+        self.critic = keras.Sequential(
+            [
+                keras.layers.Flatten(),
+                keras.layers.Dense(width, activation="relu"),
+                keras.layers.Dense(1),
+            ]
+        )
+        self.seed_generator = keras.random.SeedGenerator(0)
+        self.label_pool = keras.Variable(np.zeros((LABEL_POOL, 2), "float32"), trainable=False)
+        self.optimizers = {
+            "generator": keras.optimizers.Adam(learning_rate),
+            "critic": keras.optimizers.Adam(learning_rate),
+        }
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker]
+
+    def compile_stage(self, jit_compile="auto"):
+        self.compile(optimizer=None, jit_compile=backend.resolve_jit_compile(jit_compile))
+
+    def build_all(self):
+        self.generator(ops.zeros((1, 6)))
+        self.critic(ops.zeros((1, self.size, self.size, 3)))
+        self.optimizers["generator"].build(self.generator.trainable_variables)
+        self.optimizers["critic"].build(self.critic.trainable_variables)
+        self.built = True
+
+    def inputs(self, b):
+        index = keras.random.randint((b,), 0, LABEL_POOL, seed=self.seed_generator)
+        labels = ops.take(self.label_pool, index, axis=0)
+        z = keras.random.uniform((b, 4), seed=self.seed_generator)
+        return ops.concatenate([labels, z], axis=-1)
+
+    def train_step(self, data):
+        images, _ = data
+        b = int(images.shape[0])
+        fake = self.generator(self.inputs(b))
+
+        def critic_loss():
+            return ops.mean(self.critic(fake)) - ops.mean(self.critic(images)), ()
+
+        loss, _, grads = backend.value_and_grad(critic_loss, self.critic.trainable_variables)
+        self.optimizers["critic"].apply(grads, self.critic.trainable_variables)
+        z = self.inputs(b)
+
+        def generator_loss():
+            return -ops.mean(self.critic(self.generator(z))), ()
+
+        _, _, grads = backend.value_and_grad(generator_loss, self.generator.trainable_variables)
+        self.optimizers["generator"].apply(grads, self.generator.trainable_variables)
+        self.counter.assign_add(1)
+        if self.nan_after is not None:  # the test's hook: a NaN loss from that step on
+            loss = loss + ops.where(self.counter > self.nan_after, float("nan"), 0.0)
+        self.loss_tracker.update_state(loss)
+        return {"loss": self.loss_tracker.result()}
+
+
+class TinyStage(ImageStage):
+    kind = "tiny"
+    sizes = (8, 16)
+
+    def __init__(self, nodes, size=8, width=4, learning_rate=1e-3, batch_size=8, nan_after=None):
+        options = {"width": width, "learning_rate": learning_rate, "batch_size": batch_size}
+        super().__init__(nodes, size, **options, nan_after=nan_after)
+
+    noise_dim = 4
+
+    def build_model(self):
+        o = self.options
+        return TinyGAN(self.size, o["width"], o["learning_rate"], o["nan_after"])
+
+    def _generate(self, labels, rng):
+        self.model.build_all()
+        z = rng.random((len(labels), 4))
+        x = np.concatenate([labels, z], axis=1).astype("float32")
+        return ops.convert_to_numpy(self.model.generator(x))
+
+
+def fit(stage, folder, steps, **kwargs):
+    kwargs = {"checkpoint_every": 2, "verbose": 0, "seed": 1, **kwargs}
+    return stage.fit(Squares(), Labels(), steps=steps, directory=folder, **kwargs)
+
+
+def weights(stage):
+    return [v.numpy() for v in stage.model.generator.trainable_variables]
+
+
+def test_segments_end_on_multiples_and_at_the_total():
+    assert _segments(0, 6, 2) == [(3, 2)]
+    assert _segments(0, 7, 3) == [(2, 3), (1, 1)]
+    assert _segments(4, 11, 3) == [(1, 2), (1, 3), (1, 2)]
+    assert _segments(5, 6, 10) == [(1, 1)]
+
+
+def test_resume_after_a_kill_continues_to_the_same_total(tmp_path):
+    full = fit(TinyStage(NODES), tmp_path / "full", 7)
+    assert [e["step"] for e in full] == [2, 4, 6, 7]
+
+    class Killed(Exception):
+        pass
+
+    def kill_at_4(stage, step):
+        if step == 4:
+            raise Killed
+
+    folder = tmp_path / "killed"
+    with pytest.raises(Killed):
+        fit(TinyStage(NODES), folder, 7, on_checkpoint=kill_at_4)
+    assert read_header(folder / CHECKPOINT_FILE)["step"] == 4
+    saved = [np.asarray(h5py.File(folder / CHECKPOINT_FILE)["model"][str(i)]) for i in range(2)]
+
+    stage = TinyStage(NODES)  # a new object: everything comes from the checkpoint
+    seen = []
+    log = fit(stage, folder, 7, resume=True, on_checkpoint=lambda s, step: seen.append(step))
+    assert seen == [6, 7]
+    assert [e["step"] for e in log] == [2, 4, 6, 7]
+    header = read_header(folder / CHECKPOINT_FILE)
+    assert header["step"] == 7 and header["kind"] == "tiny"
+    assert [e["step"] for e in header["log"]] == [2, 4, 6, 7]
+    assert int(stage.model.optimizers["critic"].iterations.numpy()) == 7
+    assert not np.array_equal(weights(stage)[0], saved[0])
+    # resuming a finished run changes nothing
+    again = TinyStage(NODES)
+    assert [e["step"] for e in fit(again, folder, 7, resume=True)] == [2, 4, 6, 7]
+    np.testing.assert_array_equal(weights(again)[0], weights(stage)[0])
+
+
+def test_resume_needs_a_checkpoint_of_the_same_model(tmp_path):
+    fit(TinyStage(NODES), tmp_path, 2)
+    with pytest.raises(CkganError, match="shape"):
+        fit(TinyStage(NODES, width=5), tmp_path, 4, resume=True)
+    other = TinyStage(NODES)
+    other.kind = "other"
+    with pytest.raises(CkganError, match="written by the 'tiny' image stage"):
+        fit(other, tmp_path, 4, resume=True)
+    with pytest.raises(CkganError, match="missing"):
+        fit(TinyStage(NODES), tmp_path / "nothing", 4, resume=True)
+    assert read_header(tmp_path / CHECKPOINT_FILE)["step"] == 2
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_corrupt_checkpoint_is_a_clear_error_and_touches_nothing(tmp_path, damage):
+    fit(TinyStage(NODES), tmp_path, 2)
+    path = tmp_path / CHECKPOINT_FILE
+    data = path.read_bytes()
+    path.write_bytes(
+        b"\x89HDF\r\n garbage " * 50 if damage == "garbage" else data[: len(data) // 2]
+    )
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(CkganError, match="corrupt"):
+        fit(TinyStage(NODES), tmp_path, 4, resume=True)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
+    stage = TinyStage(NODES, nan_after=5)
+    with pytest.raises(CkganError, match="NaN by step 6 \\(loss = nan\\)"):
+        fit(stage, tmp_path, 10)
+    header = read_header(tmp_path / CHECKPOINT_FILE)
+    assert header["step"] == 4 and [e["step"] for e in header["log"]] == [2, 4]
+    # the checkpoint resumes (here without the hook) to the end
+    log = fit(TinyStage(NODES), tmp_path, 10, resume=True)
+    assert [e["step"] for e in log] == [2, 4, 6, 8, 10]
+
+
+def test_nan_weights_stop_training_even_when_the_loss_hides_them(tmp_path):
+    # batches of 8: steps 1-4 see finite images, then NaN pixels poison the critic
+    with pytest.raises(CkganError, match="NaN by step 6"):
+        TinyStage(NODES).fit(
+            Squares(poison_after=32), Labels(), steps=8, directory=tmp_path,
+            checkpoint_every=2, verbose=0,
+        )  # fmt: skip
+    header = read_header(tmp_path / CHECKPOINT_FILE)
+    assert header["step"] == 4
+    with h5py.File(tmp_path / CHECKPOINT_FILE) as f:
+        assert all(np.isfinite(np.asarray(f["model"][key])).all() for key in f["model"])
+
+
+def test_save_load_and_generate(tmp_path, monkeypatch):
+    stage = TinyStage(NODES, size=16)
+    fit(stage, None, 2)
+    stage.save(tmp_path)
+
+    class Entry:
+        def load(self):
+            return TinyStage
+
+    class Registry:
+        def get(self, kind, name):
+            assert (kind, name) == ("image", "tiny")
+            return Entry()
+
+    monkeypatch.setattr("ckgan.plugins.get_registry", lambda: Registry())
+    loaded = ImageStage.load(tmp_path)
+    labels = np.array([[0, 1], [1, 1]])
+    np.testing.assert_array_equal(loaded.generate(labels, seed=2), stage.generate(labels, seed=2))
+    assert stage.generate(np.zeros((0, 2)), seed=0).shape == (0, 16, 16, 3)
+    with pytest.raises(CkganError, match="2 columns"):
+        stage.generate(np.zeros((3, 5)))
+    with pytest.raises(CkganError, match="missing"):
+        ImageStage.load(tmp_path / "none")
+
+
+def test_bad_arguments_are_clear_errors():
+    with pytest.raises(CkganError, match="size 32"):
+        TinyStage(NODES, size=32)
+
+    class NoImages(Squares):
+        has_images = False
+
+    with pytest.raises(CkganError, match="no images"):
+        TinyStage(NODES).fit(NoImages(), Labels(), steps=1, verbose=0)
+
+    class ThreeLabels(Labels):
+        def sample(self, n, seed=None):
+            return np.zeros((n, 3), np.uint8)
+
+    with pytest.raises(CkganError, match="draws 3 labels"):
+        TinyStage(NODES).fit(Squares(), ThreeLabels(), steps=1, verbose=0)
