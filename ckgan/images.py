@@ -373,7 +373,8 @@ def _callbacks():
         """At each epoch end: check the weights, log, checkpoint atomically, ``on_checkpoint``.
 
         Weights that are not finite stop training like a NaN metric does
-        (a NaN can hide from the losses: fused ``max(x, 0)`` kernels map it to 0).
+        (a NaN can hide from the losses: NaN input pixels were seen to leave them
+        finite while the weights went NaN).
         """
 
         def __init__(self, stage, path, steps, log, on_checkpoint, guard):
