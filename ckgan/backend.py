@@ -65,11 +65,6 @@ def repeated_dataset(array: Any, count: int | None = None) -> tf.data.Dataset:
     return dataset.with_options(options)
 
 
-def function(fn: Callable[..., Any], jit_compile: bool = False) -> Callable[..., Any]:
-    """Compile ``fn`` into a graph function (XLA when ``jit_compile``)."""
-    return tf.function(fn, jit_compile=bool(jit_compile), reduce_retracing=True)
-
-
 def has_gpu() -> bool:
     """Whether TensorFlow sees a GPU (XLA pays off there; on a CPU it slows convolutions)."""
     return bool(tf.config.list_physical_devices("GPU"))

@@ -175,6 +175,9 @@ def _assignments(values: tuple[str, ...], option: str) -> dict[str, int]:
 @click.option("--label-steps", type=click.IntRange(min=1), help="Label-stage training steps.")
 @click.option("--image-steps", type=click.IntRange(min=1), help="Image-stage training steps.")
 @click.option(
+    "--checkpoint-every", type=click.IntRange(min=1), help="Image-stage steps between checkpoints."
+)
+@click.option(
     "--resume",
     "resume_dir",
     type=click.Path(file_okay=False, path_type=str),
@@ -182,7 +185,19 @@ def _assignments(values: tuple[str, ...], option: str) -> dict[str, int]:
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
-    labels, image, graph, data, out, seed, preset, size, label_steps, image_steps, resume_dir, quiet
+    labels,
+    image,
+    graph,
+    data,
+    out,
+    seed,
+    preset,
+    size,
+    label_steps,
+    image_steps,
+    checkpoint_every,
+    resume_dir,
+    quiet,
 ):
     """Train a causal generative model and write a run folder.
 
@@ -210,6 +225,7 @@ def run(
         size=int(size) if size else None,
         label_steps=label_steps,
         image_steps=image_steps,
+        checkpoint_every=checkpoint_every,
         resume=bool(resume_dir),
         verbose=0 if quiet else 1,
     )

@@ -124,6 +124,7 @@ def train(
     preset: str = "quick",
     size: int | None = None,
     image_steps: int | None = None,
+    checkpoint_every: int | None = None,
     resume: bool = False,
     verbose: int = 1,
 ) -> Run:
@@ -162,7 +163,7 @@ def train(
             "size": size or settings.get("size"),
             "image_steps": image_steps or settings.get("image_steps"),
             "batch_size": settings.get("batch_size"),
-            "checkpoint_every": settings.get("checkpoint_every"),
+            "checkpoint_every": checkpoint_every or settings.get("checkpoint_every"),
         }
     registry = get_registry()
     generator_cls = registry.get("labels", config["labels"]).load()

@@ -1,0 +1,108 @@
+"""The whole CLI path with an image stage, on a tiny synthfaces: run, intervene, sample, resume."""
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import ckgan
+from ckgan import plugins
+from ckgan.cli import cli
+
+
+class TinyFaces:
+    @ckgan.hookimpl
+    def register_datasets(self, register):
+        from ckgan_plugins.synthfaces.synth_faces import SynthFaces
+
+        register("tinyfaces", lambda: SynthFaces(n=300, seed=1))
+
+
+@pytest.fixture(autouse=True)
+def tiny_faces():
+    plugins.get_plugin_manager().register(TinyFaces(), name="tinyfaces-plugin")
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+TRAIN = ["run", "--labels", "tabular", "--image", "causalgan", "--data", "tinyfaces",
+         "--size", "16", "--quiet"]  # fmt: skip
+
+
+def test_run_intervene_and_sample(tmp_path):
+    out = tmp_path / "run"
+    result = invoke(*TRAIN, "--image-steps", 4, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert (out / "image" / "image_stage.json").is_file()
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step0000004.png"]
+    assert {p.name for p in (out / "interventions").iterdir()} >= {"Mustache=1.png"}
+    config = json.loads((out / "config.json").read_text())
+    assert config["status"] == "done" and config["size"] == 16
+
+    grid = tmp_path / "grid.png"
+    result = invoke("intervene", "--run", out, "--set", "Mustache=1", "--n", 4, "--out", grid)
+    assert result.exit_code == 0, result.output
+    assert grid.is_file() and "do(Mustache=1)" in result.output
+    male = next(line for line in result.output.splitlines() if line.startswith("Male "))
+    values = [
+        float(v) for v in male.replace("(", " ").replace(")", " ").replace("/", " ").split()[1:]
+    ]
+    assert values[2] == pytest.approx(0.417, abs=0.01)  # exact P(Male | do(Mustache=1))
+    assert values[3] > 0.95  # exact P(Male | Mustache=1)
+
+    h5 = tmp_path / "bald.h5"
+    result = invoke("sample", "--run", out, "--n", 6, "--set", "Bald=1", "--out", h5)
+    assert result.exit_code == 0, result.output
+    with h5py.File(h5) as f:
+        assert f["images"].shape == (6, 16, 16, 3) and f["images"].dtype == np.uint8
+        nodes = json.loads(f.attrs["nodes"])
+        assert (f["labels"][:, nodes.index("Bald")] == 1).all()
+
+
+def test_resume_after_an_interruption(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    import ckgan.viz
+
+    real_save_grid = ckgan.viz.save_grid
+
+    def interrupted(*args, **kwargs):  # the first sample grid comes after the step-2 checkpoint
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ckgan.viz, "save_grid", interrupted)
+    result = invoke(*TRAIN, "--image-steps", 4, "--checkpoint-every", 2, "--out", out)
+    assert result.exit_code == 130 and "Aborted" in result.output
+    assert json.loads((out / "config.json").read_text())["status"] == "training"
+    assert not (out / "image" / "image_stage.json").exists()
+
+    result = invoke("sample", "--run", out, "--out", tmp_path / "x.csv")
+    assert result.exit_code == 1 and "--resume" in result.output
+
+    monkeypatch.setattr(ckgan.viz, "save_grid", real_save_grid)
+    result = invoke("run", "--resume", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    log = json.loads((out / "image_log.json").read_text())
+    assert [entry["step"] for entry in log] == [2, 4]
+    assert json.loads((out / "config.json").read_text())["status"] == "done"
+    result = invoke("run", "--resume", out)
+    assert result.exit_code == 1 and "nothing to resume" in result.output
+
+
+def test_corrupt_checkpoint_on_resume_is_a_clear_error(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    import ckgan.viz
+
+    monkeypatch.setattr(
+        ckgan.viz, "save_grid", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt)
+    )
+    invoke(*TRAIN, "--image-steps", 4, "--checkpoint-every", 2, "--out", out)
+    checkpoint = out / "image" / "checkpoint.h5"
+    checkpoint.write_bytes(b"garbage")
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    result = invoke("run", "--resume", out, "--quiet")
+    assert result.exit_code == 1 and "corrupt" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
