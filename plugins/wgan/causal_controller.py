@@ -1,0 +1,180 @@
+"""``CausalController``: the label generator network shaped like the causal graph.
+
+Every node has its own small MLP fed by its own noise and its parents' outputs
+(CausalGAN's causal controller). The per-node weights are stacked, so one
+topological generation of nodes costs one batched matmul per layer whatever
+the number of nodes in it, and a forward pass is one pass per generation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+OUTPUTS = ("sigmoid", "gumbel")
+
+
+def topological_generations(adjacency: np.ndarray) -> list[list[int]]:
+    """Node indices grouped by longest-path depth (as ``CausalGraph.generations``)."""
+    a = np.asarray(adjacency) != 0
+    depth = np.zeros(len(a), dtype=int)
+    for j in range(len(a)):  # graph order is topological: parents come first
+        parents = np.flatnonzero(a[:, j])
+        if len(parents):
+            if parents.max() >= j:
+                raise ValueError("adjacency must be in a topological order")
+            depth[j] = depth[parents].max() + 1
+    return [np.flatnonzero(depth == d).tolist() for d in range(depth.max() + 1)]
+
+
+def _uniform(fan_in: int, fan_out: int, seed=None) -> keras.initializers.Initializer:
+    # Glorot-uniform for one node's dense layer; Keras's own Glorot would count
+    # the stacked node axis into the fans and shrink the weights.
+    limit = math.sqrt(6.0 / (fan_in + fan_out))
+    return keras.initializers.RandomUniform(-limit, limit, seed=seed)
+
+
+@keras.saving.register_keras_serializable(package="ckgan")
+class CausalController(keras.Model):
+    """A causal implicit generative model over binary labels.
+
+    Args:
+        adjacency: ``(k, k)`` 0/1 nested list in a topological node order,
+            ``adjacency[i][j] = 1`` iff ``i -> j`` (``CausalGraph.adjacency()``).
+        noise_dim: dimension of each node's own noise, ``U[-1, 1]``.
+        hidden: widths of each node's hidden layers.
+        negative_slope: of the leaky ReLUs.
+        output_type: ``"sigmoid"`` (a value in (0, 1), never rounded here: the
+            CausalGAN controller) or ``"gumbel"`` (a hard 0/1 draw from the
+            node's Bernoulli by the Gumbel-max trick, with straight-through
+            Gumbel-softmax gradients at ``temperature``; it uses one more
+            noise channel per node).
+
+    ``call(noise, do_mask=None, do_values=None, temperature=1.0, return_probs=False)``
+    takes noise of shape ``(batch, k, noise_channels)`` and returns ``(batch, k)``
+    outputs in node order. ``do_mask``/``do_values`` (``(k,)``) replace the
+    masked nodes' outputs by the values before their children read them.
+    """
+
+    def __init__(
+        self,
+        adjacency,
+        noise_dim: int = 10,
+        hidden=(32, 32),
+        negative_slope: float = 0.2,
+        output_type: str = "sigmoid",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if output_type not in OUTPUTS:
+            raise ValueError(f"output_type must be one of {OUTPUTS}, got {output_type!r}")
+        self.adjacency = [[int(v != 0) for v in row] for row in np.asarray(adjacency)]
+        self.noise_dim = int(noise_dim)
+        self.hidden = [int(h) for h in hidden]
+        self.negative_slope = float(negative_slope)
+        self.output_type = output_type
+        self.num_nodes = len(self.adjacency)
+        self.noise_channels = self.noise_dim + (1 if output_type == "gumbel" else 0)
+        adj = np.asarray(self.adjacency, dtype="float32")
+        self.generations = topological_generations(adj)
+        # Nodes are stacked in generation order; generation g is rows
+        # [start, stop) of every weight and reads the outputs of rows [0, start).
+        order = np.asarray([i for gen in self.generations for i in gen], dtype="int32")
+        self._order = order
+        self._inverse = np.argsort(order).astype("int32")
+        ends = np.cumsum([len(gen) for gen in self.generations]).tolist()
+        self._bounds = list(zip([0, *ends[:-1]], ends, strict=True))
+        # mask[i, j, 0] = 1 iff node order[j] is a parent of node order[i]
+        self._mask = adj[order][:, order].T[:, :, None].copy()
+        self._make_weights()
+        self.built = True
+
+    def _make_weights(self) -> None:
+        # One variable per layer for all nodes (sliced per generation by static
+        # bounds): few variables keep the optimizer's per-variable work small.
+        k, widths = self.num_nodes, self.hidden
+        fan_in = self.noise_dim + int(self._mask.sum(axis=1).max())
+        self.w_noise = self.add_weight(
+            (k, self.noise_dim, widths[0]), _uniform(fan_in, widths[0]), name="noise_kernel"
+        )
+        self.w_parents = self.add_weight(
+            (k, k, widths[0]), _uniform(fan_in, widths[0]), name="parent_kernel"
+        )
+        self.b_in = self.add_weight((k, 1, widths[0]), "zeros", name="bias_0")
+        self.dense = []
+        for layer, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True), start=1):
+            kernel = self.add_weight((k, a, b), _uniform(a, b), name=f"kernel_{layer}")
+            bias = self.add_weight((k, 1, b), "zeros", name=f"bias_{layer}")
+            self.dense.append((kernel, bias))
+        self.w_out = self.add_weight((k, widths[-1], 1), _uniform(widths[-1], 1), name="out_kernel")
+        self.b_out = self.add_weight((k, 1, 1), "zeros", name="out_bias")
+
+    def call(
+        self,
+        noise,
+        do_mask=None,
+        do_values=None,
+        temperature=1.0,
+        return_probs: bool = False,
+        training=None,
+    ):
+        # Activations are laid out (nodes, batch, width) in generation order,
+        # so that every layer of a generation is one batched matmul.
+        noise = ops.convert_to_tensor(noise, "float32")
+        noise = ops.take(ops.transpose(noise, (1, 0, 2)), self._order, axis=0)
+        if do_mask is not None:
+            do_mask = ops.take(ops.convert_to_tensor(do_mask, "float32"), self._order)[:, None]
+            do_values = ops.take(ops.convert_to_tensor(do_values, "float32"), self._order)
+            do_values = do_values[:, None]
+        w_parents = self.w_parents * self._mask
+        outputs, probs = [], []
+        for start, stop in self._bounds:
+            z = noise[start:stop]
+            h = ops.matmul(z[:, :, : self.noise_dim], self.w_noise[start:stop])
+            if start:
+                parents = ops.concatenate(outputs, axis=0) if len(outputs) > 1 else outputs[0]
+                h = h + ops.matmul(ops.transpose(parents)[None], w_parents[start:stop, :start])
+            h = ops.leaky_relu(h + self.b_in[start:stop], self.negative_slope)
+            for kernel, bias in self.dense:
+                h = ops.matmul(h, kernel[start:stop]) + bias[start:stop]
+                h = ops.leaky_relu(h, self.negative_slope)
+            logit = ops.matmul(h, self.w_out[start:stop]) + self.b_out[start:stop]
+            logit = logit[:, :, 0]  # (nodes, batch)
+            if self.output_type == "sigmoid":
+                y = p = ops.sigmoid(logit)
+            else:
+                y, p = self._gumbel(logit, z[:, :, self.noise_dim], temperature, training)
+            if do_mask is not None:
+                m, v = do_mask[start:stop], do_values[start:stop]
+                y = y * (1.0 - m) + v * m
+                p = p * (1.0 - m) + v * m
+            outputs.append(y)
+            probs.append(p)
+        out = probs if return_probs else outputs
+        out = ops.concatenate(out, axis=0) if len(out) > 1 else out[0]
+        return ops.transpose(ops.take(out, self._inverse, axis=0))
+
+    @staticmethod
+    def _gumbel(logit, u, temperature, training):
+        # A 2-class Gumbel-softmax is a sigmoid of (logit + logistic noise) / tau;
+        # the hard sample (its sign) is an exact Bernoulli(sigmoid(logit)) draw.
+        u = ops.clip((u + 1.0) * 0.5, 1e-6, 1.0 - 1e-6)
+        perturbed = logit + ops.log(u) - ops.log1p(-u)
+        hard = ops.cast(perturbed > 0, "float32")
+        if training:
+            soft = ops.sigmoid(perturbed / temperature)
+            hard = hard + soft - ops.stop_gradient(soft)
+        return hard, ops.sigmoid(logit)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "adjacency": self.adjacency,
+            "noise_dim": self.noise_dim,
+            "hidden": self.hidden,
+            "negative_slope": self.negative_slope,
+            "output_type": self.output_type,
+        }

@@ -1,0 +1,194 @@
+"""``WGANGP``: a Wasserstein GAN with gradient penalty as a ``keras.Model``.
+
+One ``train_step`` is ``n_critic`` critic updates and one generator update,
+fused in one compiled step so that small steps are not dominated by per-step
+overhead. The step receives the whole real data set (``fit`` on
+``ckgan.backend.repeated_dataset(data)``) and draws its batches by random
+indices. An exponential moving average of the generator's weights can be kept
+in a second generator of the same architecture.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from ckgan import backend
+
+
+@keras.saving.register_keras_serializable(package="ckgan")
+class WGANGP(keras.Model):
+    """WGAN-GP on data rows (Gulrajani et al. 2017).
+
+    ``L_critic = E f(fake) - E f(real) + gp_weight * E (||grad f(x_hat)|| - 1)^2``,
+    ``L_gen = -E f(fake)``.
+
+    Args:
+        generator: maps noise of shape ``(batch, *noise_shape)`` to rows; it
+            takes a ``temperature`` keyword (``CausalController``).
+        critic: maps rows to scores ``(batch,)``.
+        noise_shape: the generator's noise shape without the batch axis;
+            the noise is ``U[-1, 1]``.
+        n_critic: critic updates per generator update.
+        gp_weight: the gradient penalty's weight (lambda).
+        batch_size: real and fake rows per update.
+        ema_generator: optional generator of the same architecture that holds
+            an exponential moving average of ``generator``'s weights.
+        ema_decay: the average's decay (warmed up as ``(1 + t) / (10 + t)``).
+        temperature: ``(start, end)`` to anneal the generator's temperature
+            geometrically over ``total_steps`` generator steps, or ``None``.
+        total_steps: the run's length in generator steps (for the temperature;
+            ``set_total_steps`` changes it before a ``fit``).
+        seed: seeds the ``keras.random.SeedGenerator`` of all its randomness.
+    """
+
+    def __init__(
+        self,
+        generator,
+        critic,
+        noise_shape,
+        n_critic: int = 5,
+        gp_weight: float = 10.0,
+        batch_size: int = 512,
+        ema_generator=None,
+        ema_decay: float = 0.999,
+        temperature=None,
+        total_steps: int = 1,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.critic = critic
+        self.ema_generator = ema_generator
+        self.noise_shape = tuple(int(d) for d in noise_shape)
+        self.n_critic = int(n_critic)
+        self.gp_weight = float(gp_weight)
+        self.batch_size = int(batch_size)
+        self.ema_decay = float(ema_decay)
+        self.temperature = None if temperature is None else tuple(float(t) for t in temperature)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.generator_steps = keras.Variable(0, dtype="int32", trainable=False, name="g_steps")
+        self.total_steps = keras.Variable(
+            max(int(total_steps), 1), dtype="int32", trainable=False, name="total_steps"
+        )
+        self.critic_loss_tracker = keras.metrics.Mean(name="critic_loss")
+        self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
+        self.wasserstein_tracker = keras.metrics.Mean(name="wasserstein")
+        self.penalty_tracker = keras.metrics.Mean(name="gradient_penalty")
+
+    def compile(self, generator_optimizer=None, critic_optimizer=None, **kwargs):
+        """Set the two Adam-like optimizers; ``kwargs`` go to ``Model.compile``."""
+        super().compile(**kwargs)
+        self.generator_optimizer = generator_optimizer or keras.optimizers.Adam()
+        self.critic_optimizer = critic_optimizer or keras.optimizers.Adam()
+        # build the optimizers' slots now, outside the compiled step
+        self.generator_optimizer.build(self.generator.trainable_variables)
+        self.critic_optimizer.build(self.critic.trainable_variables)
+
+    @property
+    def metrics(self):
+        return [
+            self.critic_loss_tracker,
+            self.generator_loss_tracker,
+            self.wasserstein_tracker,
+            self.penalty_tracker,
+        ]
+
+    def set_total_steps(self, steps: int) -> None:
+        self.total_steps.assign(max(int(steps), 1))
+
+    def current_temperature(self):
+        """The annealed generator temperature at the current step (1.0 without annealing)."""
+        if self.temperature is None:
+            return 1.0
+        start, end = self.temperature
+        progress = ops.minimum(
+            ops.cast(self.generator_steps, "float32") / ops.cast(self.total_steps, "float32"),
+            1.0,
+        )
+        return start * (end / start) ** progress
+
+    def _noise(self, batches: int = 1):
+        shape = (batches * self.batch_size, *self.noise_shape)
+        return keras.random.uniform(shape, -1.0, 1.0, seed=self.seed_generator)
+
+    def train_step(self, data):
+        real_all = ops.convert_to_tensor(data, "float32")
+        n = ops.shape(real_all)[0]
+        b, steps = self.batch_size, self.n_critic
+        temperature = self.current_temperature()
+        critic_vars = self.critic.trainable_variables
+        # The generator is fixed during the critic updates: draw all their
+        # batches at once (one generator pass instead of n_critic).
+        index = keras.random.randint((steps * b,), 0, n, seed=self.seed_generator)
+        reals = ops.take(real_all, index, axis=0)
+        fakes = ops.stop_gradient(
+            self.generator(self._noise(steps), temperature=temperature, training=True)
+        )
+        alphas = keras.random.uniform((steps * b, 1), seed=self.seed_generator)
+        mixes = alphas * reals + (1.0 - alphas) * fakes
+        for i in range(steps):
+            batch = slice(i * b, (i + 1) * b)
+            rows = ops.concatenate([reals[batch], fakes[batch], mixes[batch]], axis=0)
+
+            def critic_loss(rows=rows):
+                # one critic pass over real, fake and interpolates; the penalty
+                # reads the interpolates' rows of the input gradient
+                scores, grad = backend.input_gradient(lambda x: self.critic(x, training=True), rows)
+                norm = ops.sqrt(ops.sum(ops.square(grad[2 * b :]), axis=-1) + 1e-12)
+                penalty = ops.mean(ops.square(norm - 1.0))
+                w = ops.mean(scores[:b]) - ops.mean(scores[b : 2 * b])
+                return -w + self.gp_weight * penalty, (w, penalty)
+
+            c_loss, (w, penalty), grads = backend.value_and_grad(critic_loss, critic_vars)
+            self.critic_optimizer.apply(grads, critic_vars)
+
+        noise = self._noise()
+
+        def generator_loss():
+            fake = self.generator(noise, temperature=temperature, training=True)
+            return -ops.mean(self.critic(fake, training=True)), ()
+
+        gen_vars = self.generator.trainable_variables
+        g_loss, _, grads = backend.value_and_grad(generator_loss, gen_vars)
+        self.generator_optimizer.apply(grads, gen_vars)
+        self.generator_steps.assign_add(1)
+        if self.ema_generator is not None:
+            t = ops.cast(self.generator_steps, "float32")
+            decay = ops.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
+            for avg, var in zip(self.ema_generator.trainable_variables, gen_vars, strict=True):
+                avg.assign(decay * avg + (1.0 - decay) * var)
+
+        self.critic_loss_tracker.update_state(c_loss)
+        self.generator_loss_tracker.update_state(g_loss)
+        self.wasserstein_tracker.update_state(w)
+        self.penalty_tracker.update_state(penalty)
+        return {m.name: m.result() for m in self.metrics}
+
+    def call(self, noise, training=None):
+        return self.generator(noise, training=training)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "critic": keras.saving.serialize_keras_object(self.critic),
+            "ema_generator": keras.saving.serialize_keras_object(self.ema_generator),
+            "noise_shape": list(self.noise_shape),
+            "n_critic": self.n_critic,
+            "gp_weight": self.gp_weight,
+            "batch_size": self.batch_size,
+            "ema_decay": self.ema_decay,
+            "temperature": None if self.temperature is None else list(self.temperature),
+            "total_steps": int(self.total_steps.numpy()),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", "critic", "ema_generator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)

@@ -1,0 +1,362 @@
+"""``WGANLabelGenerator``: CausalGAN's causal controller trained with WGAN-GP.
+
+A ``CausalController`` (one small network per node, fed by its own noise and
+its parents' outputs) is trained against a ``LabelCritic`` by ``WGANGP``
+through Keras ``fit``. Sampling rounds the controller's outputs at 0.5;
+``do(X=x)`` feeds ``x`` to ``X``'s children in place of ``X``'s output.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from ckgan import CausalGraph, CkganError, LabelGenerator, backend
+from ckgan.labels import check_do_given
+
+from .causal_controller import CausalController
+from .label_critic import LabelCritic
+from .wgan_gp import WGANGP
+
+#: option values per preset; an explicit constructor argument overrides them.
+PRESETS: dict[str, dict[str, Any]] = {
+    # Tuned on 9 CelebA-like labels on a 2-core CPU (MEASURED.md, label stage),
+    # then (benchmarks/label_tv.py): the weight average and the cosine decay
+    # end the jitter of a constant rate (TV 0.015-0.03 -> 0.012 steady), and
+    # lr 1e-3 instead of 5e-4 halves the steps to TV 0.02 (~600 instead of ~1200).
+    "tuned": {
+        "noise_dim": 10,
+        "hidden": [32, 32],
+        "critic_hidden": [64, 64, 64],
+        "negative_slope": 0.2,
+        "gp_weight": 10.0,
+        "learning_rate": 1e-3,
+        "beta_1": 0.5,
+        "beta_2": 0.9,
+        "lr_decay": 0.1,
+        "ema_decay": 0.999,
+        "n_critic": 5,
+        "batch_size": 512,
+        "steps": 6000,
+        "steps_per_execution": 10,
+    },
+    # the CausalGAN reference code's settings
+    "paper": {
+        "noise_dim": 10,
+        "hidden": [10, 10, 10, 10, 10],
+        "critic_hidden": [15, 15, 15, 15, 15],
+        "negative_slope": 0.2,
+        "gp_weight": 0.1,
+        "learning_rate": 8e-5,
+        "beta_1": 0.9,
+        "beta_2": 0.999,
+        "lr_decay": 1.0,
+        "ema_decay": 0.0,
+        "n_critic": 20,
+        "batch_size": 64,
+        "steps": 10000,
+        "steps_per_execution": 10,
+    },
+}
+
+WEIGHTS = {
+    "controller": "controller.weights.h5",
+    "ema": "controller_ema.weights.h5",
+    "critic": "critic.weights.h5",
+}
+
+#: rows per controller call when sampling
+SAMPLE_CHUNK = 65536
+
+
+class WGANLabelGenerator(LabelGenerator):
+    """The causal controller of CausalGAN, trained with WGAN-GP.
+
+    Args:
+        graph: the causal graph the controller follows.
+        preset: ``"tuned"`` (default; fast and accurate on a CPU) or
+            ``"paper"`` (the reference code's settings); the options below
+            default to the preset's values.
+        noise_dim: each node's noise dimension (``U[-1, 1]``).
+        hidden: each node's hidden layer widths.
+        critic_hidden: the critic's hidden layer widths.
+        negative_slope: of all leaky ReLUs.
+        gp_weight: WGAN-GP's lambda.
+        learning_rate, beta_1, beta_2: Adam's, for both networks.
+        lr_decay: the learning rate decays along a cosine to
+            ``lr_decay * learning_rate`` over a ``fit`` (1.0: constant).
+        ema_decay: sample from an exponential moving average of the
+            controller's weights with this decay (0: sample the raw weights).
+        n_critic: critic updates per generator step.
+        batch_size: rows per update.
+        steps: generator steps of ``fit`` when it is not given.
+        steps_per_execution: generator steps per compiled call.
+        jit_compile: XLA for the training step (``"auto"``: Keras decides,
+            which means no XLA on a CPU).
+    """
+
+    kind = "wgan"
+    output_type = "sigmoid"
+    presets = PRESETS
+
+    def __init__(
+        self,
+        graph: CausalGraph,
+        *,
+        preset: str = "tuned",
+        noise_dim: int | None = None,
+        hidden: list[int] | None = None,
+        critic_hidden: list[int] | None = None,
+        negative_slope: float | None = None,
+        gp_weight: float | None = None,
+        learning_rate: float | None = None,
+        beta_1: float | None = None,
+        beta_2: float | None = None,
+        lr_decay: float | None = None,
+        ema_decay: float | None = None,
+        n_critic: int | None = None,
+        batch_size: int | None = None,
+        steps: int | None = None,
+        steps_per_execution: int | None = None,
+        jit_compile: bool | str = "auto",
+        **extra: Any,
+    ):
+        given = {k: v for k, v in locals().items() if k in PRESETS["tuned"] and v is not None}
+        given["jit_compile"] = jit_compile
+        super().__init__(graph, **self._resolve(preset, given, extra))
+        self.controller: CausalController | None = None
+        self.ema_controller: CausalController | None = None
+        self.critic: LabelCritic | None = None
+
+    def _resolve(self, preset: str, given: dict, extra: dict) -> dict[str, Any]:
+        if preset not in self.presets:
+            raise CkganError(
+                f"unknown preset '{preset}' for the {self.kind} label generator "
+                f"(known: {', '.join(self.presets)})"
+            )
+        options = {"preset": preset, **self.presets[preset], **given, **extra}
+        unknown = sorted(set(extra) - set(self.presets[preset]))
+        if unknown:
+            raise CkganError(f"unknown option '{unknown[0]}' for the {self.kind} label generator")
+        options["hidden"] = [int(h) for h in options["hidden"]]
+        options["critic_hidden"] = [int(h) for h in options["critic_hidden"]]
+        for key in ("noise_dim", "n_critic", "batch_size", "steps", "steps_per_execution"):
+            options[key] = int(options[key])
+            if options[key] < 1:
+                raise CkganError(f"option {key} must be at least 1, got {options[key]}")
+        if not 0.0 <= float(options["ema_decay"]) < 1.0:
+            raise CkganError(f"option ema_decay must be in [0, 1), got {options['ema_decay']}")
+        if not 0.0 < float(options["lr_decay"]) <= 1.0:
+            raise CkganError(f"option lr_decay must be in (0, 1], got {options['lr_decay']}")
+        if options["jit_compile"] not in (True, False, "auto"):
+            raise CkganError("option jit_compile must be true, false or 'auto'")
+        return options
+
+    # -- the networks --------------------------------------------------------------
+
+    def _controller_kwargs(self) -> dict[str, Any]:
+        o = self.options
+        return {
+            "adjacency": self.graph.adjacency(),
+            "noise_dim": o["noise_dim"],
+            "hidden": o["hidden"],
+            "negative_slope": o["negative_slope"],
+            "output_type": self.output_type,
+        }
+
+    def _build(self) -> None:
+        """Create the controller, its average and the critic (fresh weights)."""
+        o = self.options
+        self.controller = CausalController(**self._controller_kwargs(), name="controller")
+        self.ema_controller = None
+        if o["ema_decay"] > 0:
+            self.ema_controller = CausalController(
+                **self._controller_kwargs(), name="controller_ema"
+            )
+            for avg, var in zip(self.ema_controller.weights, self.controller.weights, strict=True):
+                avg.assign(var)
+        self.critic = LabelCritic(
+            len(self.nodes), o["critic_hidden"], o["negative_slope"], name="critic"
+        )
+
+    def _sampler(self) -> CausalController:
+        controller = self.ema_controller or self.controller
+        if controller is None:
+            raise CkganError(f"the {self.kind} label generator is not fitted yet")
+        return controller
+
+    def _wgan(self, steps: int, seed: int | None) -> WGANGP:
+        return WGANGP(
+            self.controller,
+            self.critic,
+            noise_shape=(len(self.nodes), self.controller.noise_channels),
+            n_critic=self.options["n_critic"],
+            gp_weight=self.options["gp_weight"],
+            batch_size=self.options["batch_size"],
+            ema_generator=self.ema_controller,
+            ema_decay=self.options["ema_decay"] or 0.999,
+            total_steps=steps,
+            seed=seed,
+        )
+
+    def _optimizer(self, decay_steps: int) -> keras.optimizers.Optimizer:
+        o = self.options
+        lr: Any = o["learning_rate"]
+        if o["lr_decay"] < 1.0:
+            lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps, alpha=o["lr_decay"])
+        return keras.optimizers.Adam(lr, beta_1=o["beta_1"], beta_2=o["beta_2"])
+
+    # -- training --------------------------------------------------------------------
+
+    def _fit(self, labels, *, steps, seed, evaluate, eval_every, verbose):
+        o = self.options
+        steps = int(steps or o["steps"])
+        if steps < 1:
+            raise CkganError(f"steps must be at least 1, got {steps}")
+        if seed is None:
+            seed = int(np.random.default_rng().integers(2**31))
+        keras.utils.set_random_seed(int(seed))
+        if self.controller is None:
+            self._build()
+        per_call = max(1, min(o["steps_per_execution"], steps))
+        eval_every = max(1, min(int(eval_every or steps // 20), steps))
+        wgan = self._wgan(steps, seed)
+        wgan.compile(
+            generator_optimizer=self._optimizer(steps),
+            critic_optimizer=self._optimizer(steps * o["n_critic"]),
+            steps_per_execution=per_call,
+            jit_compile=o["jit_compile"],
+        )
+        self.wgan = wgan
+        labels = labels.astype("float32")
+        logger = _TrainingLog(self, evaluate)
+        # Epochs of eval_every steps, then the rest: each epoch is a dataset of
+        # that many copies of the labels (one per step); a last short block of
+        # steps_per_execution ends where the dataset ends.
+        epochs, rest = divmod(steps, eval_every)
+        plan = [(epochs, eval_every)] if epochs else []
+        if rest:
+            plan.append((1, rest))
+        for n_epochs, per_epoch in plan:
+            logger.steps_per_epoch = per_epoch
+            wgan.fit(
+                backend.repeated_dataset(labels, per_epoch),
+                epochs=n_epochs,
+                callbacks=[logger],
+                shuffle=False,
+                verbose=verbose,
+            )
+            if wgan.stop_training:  # set by a callback or by evaluate
+                break
+        return logger.log
+
+    # -- sampling ------------------------------------------------------------------
+
+    def sample_probs(
+        self, n: int, do: dict[str, int] | None = None, seed: int | None = None
+    ) -> np.ndarray:
+        """The controller's un-rounded outputs, ``(n, k)`` float32 in (0, 1).
+
+        For the Gumbel generator, each node's probability of 1 given its
+        sampled parents. The same seed draws the same noise as ``sample``.
+        """
+        do, _ = check_do_given(self.graph, do, None)
+        return self._run(n, do, seed, probs=True)
+
+    def _sample(self, n, do, seed):
+        return (self._run(n, do, seed, probs=False) >= 0.5).astype(np.uint8)
+
+    def _run(self, n: int, do: dict[str, int], seed: int | None, probs: bool) -> np.ndarray:
+        controller = self._sampler()
+        k = len(self.nodes)
+        mask = values = None
+        if do:
+            mask = np.zeros(k, dtype="float32")
+            values = np.zeros(k, dtype="float32")
+            for node, value in do.items():
+                mask[self.graph.index(node)] = 1.0
+                values[self.graph.index(node)] = value
+        rng = np.random.default_rng(seed)
+        out = np.empty((n, k), dtype="float32")
+        for start in range(0, n, SAMPLE_CHUNK):
+            rows = min(SAMPLE_CHUNK, n - start)
+            noise = rng.random((rows, k, controller.noise_channels), dtype=np.float32)
+            noise = noise * 2.0 - 1.0
+            y = controller(noise, do_mask=mask, do_values=values, return_probs=probs)
+            out[start : start + rows] = keras.ops.convert_to_numpy(y)
+        return out
+
+    # -- storage ---------------------------------------------------------------------
+
+    def _save_state(self, directory: Path) -> None:
+        if self.controller is None:
+            raise CkganError(f"the {self.kind} label generator is not fitted yet: nothing to save")
+        models = {"controller": self.controller, "critic": self.critic}
+        if self.ema_controller is not None:
+            models["ema"] = self.ema_controller
+        for key, model in models.items():
+            path = directory / WEIGHTS[key]
+            tmp = directory / f".{os.getpid()}.{WEIGHTS[key]}"  # Keras wants the suffix
+            try:
+                with warnings.catch_warnings():
+                    # Keras converts variables with np.array(copy=False), which
+                    # NumPy 2 flags for TensorFlow's __array__; harmless here
+                    warnings.filterwarnings(
+                        "ignore", "__array__ implementation", DeprecationWarning
+                    )
+                    model.save_weights(tmp)
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
+
+    def _load_state(self, directory: Path) -> None:
+        self._build()
+        models = {"controller": self.controller, "critic": self.critic}
+        if self.ema_controller is not None:
+            models["ema"] = self.ema_controller
+        for key, model in models.items():
+            path = directory / WEIGHTS[key]
+            if not path.is_file():
+                raise CkganError(f"'{path}' is missing: the saved generator is incomplete")
+            model.load_weights(path)
+
+
+class _TrainingLog(keras.callbacks.Callback):
+    """Evaluates the generator every epoch (``eval_every`` steps) and keeps the log."""
+
+    def __init__(self, generator: WGANLabelGenerator, evaluate):
+        super().__init__()
+        self.generator = generator
+        self.evaluate = evaluate
+        self.steps_per_epoch = 1
+        self.step = 0
+        self.log: list[dict[str, Any]] = []
+        self.start: float | None = None
+        self.eval_seconds = 0.0
+
+    def on_train_begin(self, logs=None):
+        if self.start is None:
+            self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        self.step += self.steps_per_epoch
+        entry: dict[str, Any] = {
+            "step": self.step,
+            "time": time.perf_counter() - self.start - self.eval_seconds,
+        }
+        entry.update({key: float(value) for key, value in logs.items()})
+        if self.evaluate is not None:
+            began = time.perf_counter()
+            metrics = dict(self.evaluate(self.generator))
+            self.eval_seconds += time.perf_counter() - began
+            entry.update(metrics)
+            # the progress bar shows the scalar ones
+            logs.update({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
+        self.log.append(entry)
