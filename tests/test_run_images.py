@@ -106,3 +106,29 @@ def test_corrupt_checkpoint_on_resume_is_a_clear_error(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "corrupt" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_evaluate_json_on_a_tiny_image_run(tmp_path):
+    out = tmp_path / "run"
+    assert invoke(*TRAIN, "--image-steps", 2, "--out", out).exit_code == 0
+    result = invoke("evaluate", "--run", out, "--json", "--n", 50)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    nodes = ckgan.CausalGraph.load("paper").nodes
+    assert set(data) >= {"labels", "images", "judge"}
+    assert "tv_observational" in data["labels"] and len(data["labels"]["tv_do"]) == 18
+    assert set(data["judge"]["accuracy"]) == set(nodes)
+    images = data["images"]
+    assert set(images) >= {"consistency", "do_vs_condition", "frechet", "diversity"}
+    assert set(images["consistency"]["observational"]) == set(nodes)
+    table = images["do_vs_condition"]
+    assert set(table) == {f"{n}={v}" for n in nodes for v in (0, 1)}
+    row = table["Mustache=1"]
+    assert set(row) >= {"do", "condition", "exact_do", "exact_condition"}
+    # judged from 50 generated images each: fractions of 50, not the exact values
+    for p in row["do"].values():
+        assert abs(p * 50 - round(p * 50)) < 1e-6
+    assert row["do"] != row["exact_do"]
+    assert row["exact_do"]["Male"] == pytest.approx(0.417, abs=1e-3)
+    assert row["do"]["Mustache"] >= 0  # the intervened node is judged too
+    assert (out / "report.html").is_file()
