@@ -176,3 +176,31 @@ def test_evaluate_labels_only_run(run_dir):
     assert set(data["labels"]["tv_do"]) == {f"{n}={v}" for n in "ABC" for v in (0, 1)}
     assert "images" not in data
     assert (run_dir / "evaluation.json").is_file() and (run_dir / "report.html").is_file()
+
+
+def test_run_on_a_users_csv_and_dot_graph(tmp_path):
+    rng = np.random.default_rng(0)
+    rain = rng.random(3000) < 0.3
+    sprinkler = rng.random(3000) < np.where(rain, 0.1, 0.5)
+    wet = rng.random(3000) < np.where(rain | sprinkler, 0.9, 0.05)
+    lines = ["id,Rain,Sprinkler,Wet"] + [
+        f"{i},{int(r)},{'true' if s else 'false'},{1 if w else -1}"
+        for i, (r, s, w) in enumerate(zip(rain, sprinkler, wet, strict=True))
+    ]
+    data = tmp_path / "garden.csv"
+    data.write_text("\n".join(lines) + "\n")
+    graph = tmp_path / "garden.dot"
+    graph.write_text("digraph { Rain -> Sprinkler; Rain -> Wet; Sprinkler -> Wet }")
+    out = tmp_path / "run"
+    result = invoke("run", "--labels", "tabular", "--image", "none", "--graph", graph,
+                    "--data", data, "--out", out, "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "TV to the data" in result.output
+    result = invoke(
+        "sample", "--run", out, "--n", 4000, "--set", "Sprinkler=1", "--out", tmp_path / "s.csv"
+    )
+    assert result.exit_code == 0, result.output
+    header, rows = _read_csv(tmp_path / "s.csv")
+    assert header == ["Rain", "Sprinkler", "Wet"]
+    assert abs(rows[:, 0].mean() - rain.mean()) < 0.03  # do(Sprinkler) leaves Rain alone
+    assert rows[:, 2].mean() > 0.85
