@@ -224,8 +224,8 @@ class WGANLabelGenerator(LabelGenerator):
         keras.utils.set_random_seed(int(seed))
         if self.controller is None:
             self._build()
-        per_call = max(1, min(o["steps_per_execution"], steps))
         eval_every = max(1, min(int(eval_every or steps // 20), steps))
+        per_call = min(o["steps_per_execution"], eval_every)
         wgan = self._wgan(steps, seed)
         wgan.compile(
             generator_optimizer=self._optimizer(steps),
