@@ -69,7 +69,7 @@ def tv_over_time(graph_name, kind="wgan", options=None, steps=None, seconds=180,
     scores, curve = [], []
 
     def score(g, checkpoint, train_s):
-        full = tv_to_truth(lambda n, do, s: g.sample(n, do=do, seed=s), truth, n=1_000_000, seed=2)
+        full = tv_to_truth(g.sample, truth, n=1_000_000, seed=2)
         worst = max(full["tv_do"].items(), key=lambda kv: kv[1])
         scores.append(
             {

@@ -54,18 +54,19 @@ def tv_to_truth(
 ) -> dict[str, object]:
     """TV between a sampler and the exact model, observationally and under ``do``.
 
-    ``sample(n, do, seed)`` draws ``(n, k)`` 0/1 rows in ``truth``'s node order.
+    ``sample(n, do=..., seed=...)`` draws ``(n, k)`` 0/1 rows in ``truth``'s node
+    order (a ``LabelGenerator.sample`` fits).
     Returns ``{"tv_observational": float, "tv_do": {"X=v": float, ...}}``;
     ``interventions`` defaults to every single-node do.
     """
     if interventions is None:
         interventions = single_node_interventions(truth.nodes)
     result: dict[str, object] = {
-        "tv_observational": tv_distance(sample(n, None, seed), truth.pmf())
+        "tv_observational": tv_distance(sample(n, do=None, seed=seed), truth.pmf())
     }
     tv_do = {}
     for do in interventions:
         key = ",".join(f"{k}={v}" for k, v in do.items())
-        tv_do[key] = tv_distance(sample(n, dict(do), seed), truth.pmf(do=do))
+        tv_do[key] = tv_distance(sample(n, do=dict(do), seed=seed), truth.pmf(do=do))
     result["tv_do"] = tv_do
     return result

@@ -79,11 +79,7 @@ def label_metrics(
         out["tv_data"] = tv_distance(samples, empirical_pmf(data_labels))
     truth = dataset.truth
     if truth is not None and set(truth.nodes) == set(graph.nodes):
-
-        def sample(m, do, seed):
-            return generator.sample(m, do=do, seed=seed)
-
-        exact = tv_to_truth(sample, _reordered_truth(truth, graph), n=n, seed=2024)
+        exact = tv_to_truth(generator.sample, _reordered_truth(truth, graph), n=n, seed=2024)
         out.update(exact)
         out["tv_do_worst"] = max(exact["tv_do"].values())
     return out
