@@ -26,6 +26,7 @@ from label_throughput import celeba_like_truth  # noqa: E402
 
 import ckgan  # noqa: E402
 from ckgan.metrics import tv_distance, tv_to_truth  # noqa: E402
+from ckgan.run import reordered_truth  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 CHECKPOINTS = (30, 60, 120, 180)
@@ -57,10 +58,12 @@ def tabular_reference(graph, truth, data) -> dict:
 
 def tv_over_time(graph_name, kind="wgan", options=None, steps=None, seconds=180, seed=0):
     """Train once; returns the checkpoint scores and the quick observational curve."""
-    truth = celeba_like_truth("paper")
+    paper_truth = celeba_like_truth("paper")
     graph = ckgan.CausalGraph.load(graph_name)
-    assert truth.nodes == graph.nodes
-    data = truth.sample(100_000, rng=seed)
+    # Graphs in another node order (reverse) see the truth's pmfs and rows re-indexed.
+    truth = reordered_truth(paper_truth, graph)
+    columns = [paper_truth.nodes.index(node) for node in graph.nodes]
+    data = paper_truth.sample(100_000, rng=seed)[:, columns]
     klass = ckgan.get_registry().get("labels", kind).load()
     gen = klass(graph, **(options or {}))
     pmf = truth.pmf()

@@ -79,13 +79,13 @@ def label_metrics(
         out["tv_data"] = tv_distance(samples, empirical_pmf(data_labels))
     truth = dataset.truth
     if truth is not None and set(truth.nodes) == set(graph.nodes):
-        exact = tv_to_truth(generator.sample, _reordered_truth(truth, graph), n=n, seed=2024)
+        exact = tv_to_truth(generator.sample, reordered_truth(truth, graph), n=n, seed=2024)
         out.update(exact)
         out["tv_do_worst"] = max(exact["tv_do"].values())
     return out
 
 
-def _reordered_truth(truth, graph: CausalGraph):
+def reordered_truth(truth, graph: CausalGraph):
     """``truth`` seen in ``graph``'s node order (pmfs re-indexed), for TV against samples."""
     if tuple(truth.nodes) == tuple(graph.nodes):
         return truth
@@ -373,7 +373,7 @@ class Run:
         truth = self.dataset.truth
         if truth is None or set(truth.nodes) != set(self.graph.nodes):
             return None
-        return _reordered_truth(truth, self.graph)
+        return reordered_truth(truth, self.graph)
 
     def sample_labels(self, n: int, do=None, given=None, seed: int | None = None) -> np.ndarray:
         return self.label_generator.sample(n, do=do, given=given, seed=seed)
