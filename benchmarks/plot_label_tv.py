@@ -49,8 +49,18 @@ def main() -> None:
     graphs = {graph for graph, _ in chosen}
     missing = [g for g in EXPECTED_GRAPHS if g not in graphs]
 
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, (by_step, ax) = plt.subplots(1, 2, figsize=(13, 5))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, ((graph, kind), name) in enumerate(chosen.items()):
+        log = [e for e in runs[name].get("log", []) if "tv" in e and "step" in e]
+        by_step.plot([e["step"] for e in log], [e["tv"] for e in log],
+                     color=colors[i % len(colors)], label=f"{graph} / {kind}")  # fmt: skip
+    by_step.set_yscale("log")
+    by_step.set_xlabel("generator step")
+    by_step.set_ylabel("TV distance to the exact pmf (observational, 200k samples)")
+    by_step.set_title("TV vs training step", fontsize=10)
+    by_step.grid(True, which="both", alpha=0.3)
+    by_step.legend(fontsize=8)
     for i, ((graph, kind), name) in enumerate(chosen.items()):
         points = sorted(runs[name]["checkpoints"], key=lambda c: c["train_s"])
         t = [c["train_s"] for c in points]
