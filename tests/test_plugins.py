@@ -131,3 +131,17 @@ def test_every_hook_is_documented_with_its_signature():
     for name in names:
         signature = f"{name}{inspect.signature(getattr(hookspecs, name))}"
         assert f"## `{signature}`" in docs, signature
+
+
+@needs_fixtures
+def test_entry_point_plugin_through_the_cli(monkeypatch):
+    from click.testing import CliRunner
+
+    from ckgan.cli import cli
+
+    monkeypatch.setenv("CKGAN_LOAD_PLUGINS", "ckgan-chain3")
+    result = CliRunner().invoke(cli, ["list-plugins"])
+    assert result.exit_code == 0 and "chain3 (ckgan-chain3 0.1.0)" in result.output
+    result = CliRunner().invoke(cli, ["graphs", "show", "chain3"])
+    assert result.exit_code == 0
+    assert result.output.splitlines()[1:] == ["A B", "B C", "C"]
