@@ -113,6 +113,11 @@ class ImageStage:
         options = {"preset": preset, **cls.presets[preset], **given, **extra}
         if options.get("jit_compile", "auto") not in (True, False, "auto"):
             raise CkganError("option jit_compile must be true, false or 'auto'")
+        for key in cls.positive_options:
+            if int(options[key]) < 1:
+                raise CkganError(f"option {key} must be at least 1, got {options[key]}")
+        if "ema_decay" in options and not 0.0 <= float(options["ema_decay"]) < 1.0:
+            raise CkganError(f"option ema_decay must be in [0, 1), got {options['ema_decay']}")
         return options
 
     # -- the model -------------------------------------------------------------------
@@ -126,7 +131,13 @@ class ImageStage:
     def build_model(self):
         raise NotImplementedError
 
-    noise_dim: int = 64
+    #: options that ``resolve_options`` requires to be integers of at least 1
+    positive_options: tuple[str, ...] = ()
+
+    @property
+    def noise_dim(self) -> int:
+        """Size of the generator's noise input (the ``noise_dim`` option)."""
+        return int(self.options.get("noise_dim", 64))
 
     def _generate(self, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError

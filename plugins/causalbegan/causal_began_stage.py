@@ -100,6 +100,7 @@ class CausalBEGANStage(ImageStage):
     kind = "causalbegan"
     sizes = (16, 32, 64)
     presets = PRESETS
+    positive_options = ("noise_dim", "width", "labeler_width", "code_dim", "batch_size")
 
     def __init__(
         self,
@@ -129,18 +130,9 @@ class CausalBEGANStage(ImageStage):
         given = {k: v for k, v in locals().items() if k in PRESETS["quick"]}
         options = self.resolve_options(preset, given, extra)
         size = int(options.pop("size"))
-        for key in ("noise_dim", "width", "labeler_width", "code_dim", "batch_size"):
-            if int(options[key]) < 1:
-                raise CkganError(f"option {key} must be at least 1, got {options[key]}")
         if int(options["lr_halve_every"]) < 0:
             raise CkganError("option lr_halve_every must be 0 (never) or a number of steps")
-        if not 0.0 <= float(options["ema_decay"]) < 1.0:
-            raise CkganError(f"option ema_decay must be in [0, 1), got {options['ema_decay']}")
         super().__init__(nodes, size, **options)
-
-    @property
-    def noise_dim(self) -> int:
-        return int(self.options["noise_dim"])
 
     def build_model(self) -> CausalBEGAN:
         o, k = self.options, len(self.nodes)

@@ -102,6 +102,7 @@ class CausalGANStage(ImageStage):
     kind = "causalgan"
     sizes = (16, 32, 64)
     presets = PRESETS
+    positive_options = ("noise_dim", "width", "labeler_width", "kernel_size", "batch_size")
 
     def __init__(
         self,
@@ -130,23 +131,14 @@ class CausalGANStage(ImageStage):
         given = {k: v for k, v in locals().items() if k in PRESETS["quick"]}
         options = self.resolve_options(preset, given, extra)
         size = int(options.pop("size"))
-        for key in ("noise_dim", "width", "labeler_width", "kernel_size", "batch_size"):
-            if int(options[key]) < 1:
-                raise CkganError(f"option {key} must be at least 1, got {options[key]}")
         for key in ("minibatch_kernels", "generator_updates", "minibatch_dims"):
             if int(options[key]) < 0 or (key != "minibatch_kernels" and int(options[key]) < 1):
                 raise CkganError(f"option {key} is out of range: {options[key]}")
         if options["discriminator_norm"] not in ("none", "layer"):
             raise CkganError("option discriminator_norm must be 'none' or 'layer'")
-        if not 0.0 <= float(options["ema_decay"]) < 1.0:
-            raise CkganError(f"option ema_decay must be in [0, 1), got {options['ema_decay']}")
         if float(options["k_decay_steps"]) <= 0:
             raise CkganError("option k_decay_steps must be positive")
         super().__init__(nodes, size, **options)
-
-    @property
-    def noise_dim(self) -> int:
-        return int(self.options["noise_dim"])
 
     def build_model(self) -> CausalGAN:
         o, k = self.options, len(self.nodes)
