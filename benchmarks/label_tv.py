@@ -56,14 +56,16 @@ def tabular_reference(graph, truth, data) -> dict:
     }
 
 
-def tv_over_time(graph_name, kind="wgan", options=None, steps=None, seconds=180, seed=0):
+def tv_over_time(
+    graph_name, kind="wgan", options=None, steps=None, seconds=180, seed=0, rows=100_000
+):
     """Train once; returns the checkpoint scores and the quick observational curve."""
     paper_truth = celeba_like_truth("paper")
     graph = ckgan.CausalGraph.load(graph_name)
     # Graphs in another node order (reverse) see the truth's pmfs and rows re-indexed.
     truth = reordered_truth(paper_truth, graph)
     columns = [paper_truth.nodes.index(node) for node in graph.nodes]
-    data = paper_truth.sample(100_000, rng=seed)[:, columns]
+    data = paper_truth.sample(rows, rng=seed)[:, columns]
     klass = ckgan.get_registry().get("labels", kind).load()
     gen = klass(graph, **(options or {}))
     pmf = truth.pmf()
@@ -113,6 +115,7 @@ def tv_over_time(graph_name, kind="wgan", options=None, steps=None, seconds=180,
     return {
         "graph": graph_name,
         "kind": kind,
+        "rows": rows,
         "options": gen.get_config(),
         "steps_run": log[-1]["step"],
         "train_s": log[-1]["time"],
@@ -132,6 +135,7 @@ def main():
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--seconds", type=int, default=180)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rows", type=int, default=100_000, help="training rows")
     parser.add_argument("--tag", default="", help="a name for this run in the results file")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -139,7 +143,13 @@ def main():
     for graph in args.graph or ["paper", "full"]:
         print(f"{graph} ({args.kind}, options {args.options}):", flush=True)
         r = tv_over_time(
-            graph, args.kind, json.loads(args.options), args.steps, args.seconds, args.seed
+            graph,
+            args.kind,
+            json.loads(args.options),
+            args.steps,
+            args.seconds,
+            args.seed,
+            args.rows,
         )
         r["load_average_after"] = os.getloadavg()
         r["machine"] = f"{platform.machine()}, {os.cpu_count()} CPUs (shared with other processes)"

@@ -11,6 +11,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -144,6 +145,23 @@ def _assignments(values: tuple[str, ...], option: str) -> dict[str, int]:
     return out
 
 
+def _options(values: tuple[str, ...], option: str) -> dict[str, Any]:
+    """Parse ``KEY=VALUE`` options; VALUE is read as JSON (numbers, true, lists), else text."""
+    out: dict[str, Any] = {}
+    for text in values:
+        key, sep, value = text.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise CkganError(f"{option} {text}: write KEY=VALUE, e.g. {option} gamma=0.7")
+        if key in out:
+            raise CkganError(f"{option} names '{key}' twice")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
 @cli.command()
 @click.option("--labels", default="wgan", show_default=True, help="Label generator plugin.")
 @click.option(
@@ -183,6 +201,20 @@ def _assignments(values: tuple[str, ...], option: str) -> dict[str, int]:
     type=click.Path(file_okay=False, path_type=str),
     help="Continue the interrupted run in this folder (its own settings are used).",
 )
+@click.option(
+    "--label-option",
+    "label_option",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A label generator option, e.g. learning_rate=5e-4 (repeatable).",
+)
+@click.option(
+    "--image-option",
+    "image_option",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An image stage option over the preset's, e.g. gamma=0.7 (repeatable).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
     labels,
@@ -197,6 +229,8 @@ def run(
     image_steps,
     checkpoint_every,
     resume_dir,
+    label_option,
+    image_option,
     quiet,
 ):
     """Train a causal generative model and write a run folder.
@@ -224,6 +258,8 @@ def run(
         preset=preset,
         size=int(size) if size else None,
         label_steps=label_steps,
+        label_options=_options(label_option, "--label-option"),
+        image_options=_options(image_option, "--image-option"),
         image_steps=image_steps,
         checkpoint_every=checkpoint_every,
         resume=bool(resume_dir),

@@ -118,6 +118,7 @@ def train(
     seed: int = 0,
     label_steps: int | None = None,
     label_options: Mapping[str, Any] | None = None,
+    image_options: Mapping[str, Any] | None = None,
     preset: str = "quick",
     size: int | None = None,
     image_steps: int | None = None,
@@ -130,7 +131,9 @@ def train(
     A new run needs a folder that holds no run (nothing is ever overwritten);
     ``resume=True`` continues an interrupted run in ``out`` with the settings
     it was started with: a finished label stage is kept, the image stage
-    continues from its last checkpoint.
+    continues from its last checkpoint. ``label_options`` and
+    ``image_options`` override the plugins' constructor options (for
+    ``image_options``, on top of ``preset``).
     """
     out = Path(out)
     if resume:
@@ -156,6 +159,7 @@ def train(
             "seed": seed,
             "label_steps": label_steps,
             "label_options": dict(label_options or {}),
+            "image_options": dict(image_options or {}),
             "preset": preset if image != "none" else None,
             "size": size or settings.get("size"),
             "image_steps": image_steps or settings.get("image_steps"),
@@ -176,6 +180,17 @@ def train(
             "use --image none, or a dataset with images"
         )
     train_labels = dataset.labels("train", causal_graph.nodes)
+    # Options are checked here, before anything is written.
+    new_generator = _construct(
+        generator_cls, f"label generator '{config['labels']}'", causal_graph,
+        **config["label_options"],
+    )  # fmt: skip
+    stage = None
+    if stage_cls is not None:
+        stage = _construct(
+            stage_cls, f"image stage '{config['image']}'", causal_graph.nodes,
+            size=config["size"], preset=config["preset"], **config.get("image_options", {}),
+        )  # fmt: skip
 
     out.mkdir(parents=True, exist_ok=True)
     if not resume:
@@ -184,20 +199,27 @@ def train(
 
     metrics = _read_json(out / "metrics.json")
     generator = _train_labels(
-        out, config, generator_cls, causal_graph, dataset, train_labels, metrics, verbose
+        out, config, new_generator, causal_graph, dataset, train_labels, metrics, verbose
     )
-    if stage_cls is not None:
-        _train_images(out, config, stage_cls, causal_graph, dataset, generator, resume, verbose)
+    if stage is not None:
+        _train_images(out, config, stage, causal_graph, dataset, generator, resume, verbose)
     config["status"] = "done"
     _dump(out / CONFIG, config)
     return Run(out)
 
 
-def _train_labels(out, config, generator_cls, graph, dataset, train_labels, metrics, verbose):
+def _construct(cls, what: str, *args, **options):
+    """``cls(*args, **options)``, an unknown option being a ``CkganError`` that names it."""
+    try:
+        return cls(*args, **options)
+    except TypeError as e:  # a plugin without its own option check
+        raise CkganError(f"bad option for the {what}: {e}") from None
+
+
+def _train_labels(out, config, generator, graph, dataset, train_labels, metrics, verbose):
     """The label stage; kept as it is when a resumed run already finished it."""
     if (out / "labels" / "label_generator.json").is_file() and "labels" in metrics:
         return LabelGenerator.load(out / "labels")
-    generator = generator_cls(graph, **config["label_options"])
     evaluate = label_evaluator(dataset, graph, train_labels, MONITOR_SAMPLES)
     start = time.perf_counter()
     log = generator.fit(
@@ -217,12 +239,11 @@ def _train_labels(out, config, generator_cls, graph, dataset, train_labels, metr
     return generator
 
 
-def _train_images(out, config, stage_cls, graph, dataset, generator, resume, verbose):
+def _train_images(out, config, stage, graph, dataset, generator, resume, verbose):
     from .images import CHECKPOINT_FILE
 
     image_dir = out / "image"
     checkpoint = image_dir / CHECKPOINT_FILE
-    stage = stage_cls(graph.nodes, size=config["size"], preset=config["preset"])
     grid_dir = out / "samples"
     fixed = generator.sample(32, seed=config["seed"] + 1)
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 import ckgan
 from ckgan import BinaryBayesNet, CausalGraph, Dataset, plugins
 from ckgan.cli import cli
+from ckgan.run import Run
 
 GRAPH = CausalGraph(nx.DiGraph([("A", "B"), ("B", "C")]), name="chain")
 TRUTH = BinaryBayesNet(
@@ -144,6 +145,33 @@ def test_run_errors(tmp_path):
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
     result = invoke("run", "--resume", tmp_path / "nothing")
     assert result.exit_code == 1 and "holds no run to resume" in result.output
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("alpha", "--label-option alpha: write KEY=VALUE"),
+        ("nope=1", "bad option for the label generator 'tabular'"),
+    ],
+)
+def test_bad_label_option_writes_nothing(tmp_path, option, message):
+    out = tmp_path / "run"
+    result = invoke("run", "--labels", "tabular", "--image", "none", "--graph", "chain",
+                    "--data", "chaindata", "--out", out, "--label-option", option)  # fmt: skip
+    assert result.exit_code == 1 and message in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_label_option_reaches_the_generator(run_dir, tmp_path):
+    out = tmp_path / "smoothed"
+    result = invoke("run", "--labels", "tabular", "--image", "none", "--graph", "chain",
+                    "--data", "chaindata", "--out", out, "--label-option", "alpha=50")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "config.json").read_text())["label_options"] == {"alpha": 50}
+    # add-50 smoothing pulls P(B=1 | A=0) = 0.1 towards 0.5: ~0.116 on these rows, ~0.100 add-one
+    smoothed = Run(out).label_generator.model.cpts["B"][0]
+    default = Run(run_dir).label_generator.model.cpts["B"][0]
+    assert smoothed - default > 0.01
 
 
 def test_intervene_prints_do_and_condition_statistics(run_dir):

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 import ckgan
 from ckgan import plugins
 from ckgan.cli import cli
+from ckgan.run import Run
 
 
 class TinyFaces:
@@ -35,9 +36,10 @@ TRAIN = ["run", "--labels", "tabular", "--image", "causalgan", "--data", "tinyfa
 
 def test_run_intervene_and_sample(tmp_path):
     out = tmp_path / "run"
-    result = invoke(*TRAIN, "--image-steps", 4, "--out", out)
+    result = invoke(*TRAIN, "--image-steps", 4, "--image-option", "width=8", "--out", out)
     assert result.exit_code == 0, result.output
     assert (out / "image" / "image_stage.json").is_file()
+    assert Run(out).image_stage.options["width"] == 8  # the preset's is 32
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["step0000004.png"]
     assert {p.name for p in (out / "interventions").iterdir()} >= {"Mustache=1.png"}
     config = json.loads((out / "config.json").read_text())
@@ -61,6 +63,14 @@ def test_run_intervene_and_sample(tmp_path):
         assert f["images"].shape == (6, 16, 16, 3) and f["images"].dtype == np.uint8
         nodes = json.loads(f.attrs["nodes"])
         assert (f["labels"][:, nodes.index("Bald")] == 1).all()
+
+
+def test_unknown_image_option_writes_nothing(tmp_path):
+    out = tmp_path / "run"
+    result = invoke(*TRAIN, "--image-option", "gamma=0.7", "--out", out)  # a causalbegan option
+    assert result.exit_code == 1
+    assert "unknown option 'gamma' for the 'causalgan' image stage" in result.output
+    assert not out.exists()
 
 
 def test_resume_after_an_interruption(tmp_path, monkeypatch):

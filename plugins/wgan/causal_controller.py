@@ -100,9 +100,12 @@ class CausalController(keras.Model):
         self.w_noise = self.add_weight(
             (k, self.noise_dim, widths[0]), _uniform(fan_in, widths[0]), name="noise_kernel"
         )
-        self.w_parents = self.add_weight(
-            (k, k, widths[0]), _uniform(fan_in, widths[0]), name="parent_kernel"
-        )
+        # A graph without edges has no parent weights (no unused, gradient-less variable).
+        self.w_parents = None
+        if self._mask.any():
+            self.w_parents = self.add_weight(
+                (k, k, widths[0]), _uniform(fan_in, widths[0]), name="parent_kernel"
+            )
         self.b_in = self.add_weight((k, 1, widths[0]), "zeros", name="bias_0")
         self.dense = []
         for layer, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True), start=1):
@@ -129,7 +132,7 @@ class CausalController(keras.Model):
             do_mask = ops.take(ops.convert_to_tensor(do_mask, "float32"), self._order)[:, None]
             do_values = ops.take(ops.convert_to_tensor(do_values, "float32"), self._order)
             do_values = do_values[:, None]
-        w_parents = self.w_parents * self._mask
+        w_parents = None if self.w_parents is None else self.w_parents * self._mask
         outputs, probs = [], []
         for start, stop in self._bounds:
             z = noise[start:stop]

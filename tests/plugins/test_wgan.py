@@ -190,3 +190,20 @@ def test_keras_objects_config_round_trip():
         keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(ctrl)),
         CausalController,
     )
+
+
+def test_graph_without_edges_trains_every_weight():
+    # no parent weights to leave without a gradient (Keras warned about them)
+    import warnings
+
+    empty = nx.DiGraph()
+    empty.add_nodes_from("AB")
+    graph = ckgan.CausalGraph(empty, name="none")
+    gen = WGANLabelGenerator(graph, **FIT)
+    rows = ckgan.BinaryBayesNet(graph, {"A": np.array(0.3), "B": np.array(0.7)}).sample(500, rng=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gen.fit(rows, steps=400, seed=0, verbose=0)
+    assert not [w for w in caught if "Gradients do not exist" in str(w.message)]
+    assert "parent_kernel" not in [w.name for w in gen.wgan.generator.weights]
+    assert abs(gen.sample(4000, seed=0)[:, 1].mean() - 0.7) < 0.1
