@@ -42,6 +42,10 @@ class CausalBEGAN(keras.Model):
         gamma, gamma_label, zeta: the three margins.
         lambda_k, lambda_l, lambda_z: the rates of ``k_t``, ``l_t``, ``z_t``.
         ema_decay: of the moving average (warmed up as ``(1 + t) / (10 + t)``).
+        mode_seeking: weight of ``1 / spread`` in the generator's loss, where
+            ``spread`` = mean |G(l, z1) - G(l, z2)| / mean |z1 - z2| over
+            pairs of the batch (sharing labels when on; Mao et al. 2019).
+            0: off, the paper's loss.
         seed: of the ``keras.random.SeedGenerator``.
     """
 
@@ -65,6 +69,7 @@ class CausalBEGAN(keras.Model):
         lambda_l: float = 8e-5,
         lambda_z: float = 0.01,
         ema_decay: float = 0.999,
+        mode_seeking: float = 0.0,
         seed: int | None = None,
         **kwargs,
     ):
@@ -81,6 +86,7 @@ class CausalBEGAN(keras.Model):
         self.lambda_k, self.lambda_l = float(lambda_k), float(lambda_l)
         self.lambda_z = float(lambda_z)
         self.ema_decay = float(ema_decay)
+        self.mode_seeking = float(mode_seeking)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.label_pool = keras.Variable(
@@ -107,7 +113,7 @@ class CausalBEGAN(keras.Model):
         }
         names = (
             "d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "label_fake",
-            "k_t", "l_t", "z_t", "convergence",
+            "k_t", "l_t", "z_t", "convergence", "spread",
         )  # fmt: skip
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self._all_built = False
@@ -148,9 +154,16 @@ class CausalBEGAN(keras.Model):
         self._all_built = True
 
     def generator_inputs(self, batch: int):
-        """``(inputs, labels)``: labels drawn from the pool and rounded, then z."""
-        index = keras.random.randint((batch,), 0, self.pool_size, seed=self.seed_generator)
+        """``(inputs, labels)``: labels drawn from the pool and rounded, then z.
+
+        With mode seeking, the second half of the batch repeats the first
+        half's labels with other z.
+        """
+        rows = (batch + 1) // 2 if self.mode_seeking else batch
+        index = keras.random.randint((rows,), 0, self.pool_size, seed=self.seed_generator)
         labels = ops.cast(ops.take(self.label_pool, index, axis=0) >= 0.5, "float32")
+        if self.mode_seeking:
+            labels = ops.concatenate([labels, labels], axis=0)[:batch]
         z = keras.random.uniform((batch, self.noise_dim), -1.0, 1.0, seed=self.seed_generator)
         return ops.concatenate([labels, z], axis=-1), labels
 
@@ -174,12 +187,20 @@ class CausalBEGAN(keras.Model):
             label_fake = ops.mean(ops.square(p[b:] - fake_labels))
             d_loss = recon_real - k_t * recon_fake + label_real - l_t * label_fake
             g_loss = recon_fake + z_t * label_fake
-            return (d_loss, g_loss), (recon_real, recon_fake, label_real, label_fake)
+            # mode seeking (Mao et al. 2019): images of the same labels must move with z
+            half = b // 2
+            z = inputs[:, self.num_labels :]
+            spread = ops.mean(ops.abs(fake[:half] - fake[half : 2 * half])) / ops.mean(
+                ops.abs(z[:half] - z[half : 2 * half])
+            )
+            if self.mode_seeking:
+                g_loss = g_loss + self.mode_seeking / (spread + 1e-5)
+            return (d_loss, g_loss), (recon_real, recon_fake, label_real, label_fake, spread)
 
         (d_loss, g_loss), aux, (d_grads, g_grads) = backend.values_and_grads(
             losses, [d_vars, g_vars]
         )
-        recon_real, recon_fake, label_real, label_fake = aux
+        recon_real, recon_fake, label_real, label_fake, spread = aux
         self.optimizers["discriminator"].apply(d_grads, d_vars)
         self.optimizers["generator"].apply(g_grads, g_vars)
 
@@ -207,6 +228,7 @@ class CausalBEGAN(keras.Model):
             "l_t": self.l_t,
             "z_t": self.z_t,
             "convergence": recon_real + ops.abs(b_k),
+            "spread": spread,
         }
         for name, value in values.items():
             self.trackers[name].update_state(value)
@@ -223,7 +245,7 @@ class CausalBEGAN(keras.Model):
         scalars = (
             "num_labels", "noise_dim", "pool_size", "learning_rate", "beta_1", "beta_2",
             "lr_halve_every", "gamma", "gamma_label", "zeta", "lambda_k", "lambda_l",
-            "lambda_z", "ema_decay", "seed",
+            "lambda_z", "ema_decay", "mode_seeking", "seed",
         )  # fmt: skip
         return {**super().get_config(), **nets, **{key: getattr(self, key) for key in scalars}}
 

@@ -44,6 +44,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "lambda_l": 8e-5,
         "lambda_z": 0.01,
         "ema_decay": 0.999,
+        "mode_seeking": 0.0,
         "jit_compile": "auto",
     },
     # the reference code's settings
@@ -65,6 +66,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "lambda_l": 8e-5,
         "lambda_z": 0.01,
         "ema_decay": 0.999,
+        "mode_seeking": 0.0,
         "jit_compile": "auto",
     },
 }
@@ -94,6 +96,8 @@ class CausalBEGANStage(ImageStage):
         gamma, gamma_label, zeta: the margins.
         lambda_k, lambda_l, lambda_z: the rates of ``k_t``, ``l_t``, ``z_t``.
         ema_decay: of the sampling generator's moving average.
+        mode_seeking: weight of the mode-seeking term (Mao et al. 2019) that
+            makes images sharing labels differ with z (0: off, the paper's).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
@@ -124,6 +128,7 @@ class CausalBEGANStage(ImageStage):
         lambda_l: float | None = None,
         lambda_z: float | None = None,
         ema_decay: float | None = None,
+        mode_seeking: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -132,6 +137,8 @@ class CausalBEGANStage(ImageStage):
         size = int(options.pop("size"))
         if int(options["lr_halve_every"]) < 0:
             raise CkganError("option lr_halve_every must be 0 (never) or a number of steps")
+        if float(options["mode_seeking"]) < 0:
+            raise CkganError("option mode_seeking must be 0 (off) or positive")
         super().__init__(nodes, size, **options)
 
     def build_model(self) -> CausalBEGAN:
@@ -158,6 +165,7 @@ class CausalBEGANStage(ImageStage):
                     "lambda_l",
                     "lambda_z",
                     "ema_decay",
+                    "mode_seeking",
                 )  # fmt: skip
             },
             name="causal_began",

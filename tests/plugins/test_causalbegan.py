@@ -128,3 +128,19 @@ def test_networks_follow_the_size_and_round_trip_their_config():
     assert tuple(autoencoder(np.zeros((2, 16, 16, 3), "float32")).shape) == (2, 16, 16, 3)
     for net in (decoder, encoder, autoencoder):
         assert type(net).from_config(net.get_config()).get_config() == net.get_config()
+
+
+def test_mode_seeking_pairs_labels_with_other_noise_and_trains():
+    stage = CausalBEGANStage(NODES, **TINY, mode_seeking=0.05)
+    model = stage.model
+    model.build_all()
+    pool = np.random.default_rng(0).integers(0, 2, tuple(model.label_pool.shape))
+    model.label_pool.assign(pool.astype("float32"))
+    inputs, labels = (np.asarray(t) for t in model.generator_inputs(8))
+    np.testing.assert_array_equal(labels[:4], labels[4:])
+    assert len({tuple(row) for row in labels[:4]}) > 1  # not one label vector
+    assert np.abs(inputs[:4, 2:] - inputs[4:, 2:]).min() > 0  # other z
+    log = stage.fit(Halves(), Labels(), steps=2, verbose=0)
+    assert np.isfinite(log[-1]["g_loss"]) and log[-1]["spread"] > 0
+    with pytest.raises(CkganError, match="mode_seeking"):
+        CausalBEGANStage(NODES, mode_seeking=-1)
