@@ -160,6 +160,20 @@ class CausalController(keras.Model):
         out = ops.concatenate(out, axis=0) if len(out) > 1 else out[0]
         return ops.transpose(ops.take(out, self._inverse, axis=0))
 
+    def edge_norms(self):
+        """The L2 norm of each edge's parent weights, ``(child, parent)`` in graph order.
+
+        Zero where there is no edge. Their sum is the group-lasso penalty
+        that lets training drop edges the data do not need.
+        """
+        k = self.num_nodes
+        if self.w_parents is None:
+            return ops.zeros((k, k))
+        norms = ops.sqrt(ops.sum(ops.square(self.w_parents * self._mask), axis=-1) + 1e-12)
+        norms = norms * self._mask[:, :, 0]
+        # rows and columns are in generation order: back to graph order
+        return ops.take(ops.take(norms, self._inverse, axis=0), self._inverse, axis=1)
+
     @staticmethod
     def _gumbel(logit, u, temperature, training):
         # A 2-class Gumbel-softmax is a sigmoid of (logit + logistic noise) / tau;

@@ -35,6 +35,8 @@ class WGANGP(keras.Model):
         ema_generator: optional generator of the same architecture that holds
             an exponential moving average of ``generator``'s weights.
         ema_decay: the average's decay (warmed up as ``(1 + t) / (10 + t)``).
+        edge_penalty: weight of the sum of the generator's ``edge_norms()``
+            (group lasso) in its loss; 0: off.
         temperature: ``(start, end)`` to anneal the generator's temperature
             geometrically over ``total_steps`` generator steps, or ``None``.
         total_steps: the run's length in generator steps (for the temperature;
@@ -52,6 +54,7 @@ class WGANGP(keras.Model):
         batch_size: int = 512,
         ema_generator=None,
         ema_decay: float = 0.999,
+        edge_penalty: float = 0.0,
         temperature=None,
         total_steps: int = 1,
         seed: int | None = None,
@@ -66,6 +69,7 @@ class WGANGP(keras.Model):
         self.gp_weight = float(gp_weight)
         self.batch_size = int(batch_size)
         self.ema_decay = float(ema_decay)
+        self.edge_penalty = float(edge_penalty)
         self.temperature = None if temperature is None else tuple(float(t) for t in temperature)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -149,7 +153,10 @@ class WGANGP(keras.Model):
 
         def generator_loss():
             fake = self.generator(noise, temperature=temperature, training=True)
-            return -ops.mean(self.critic(fake, training=True)), ()
+            loss = -ops.mean(self.critic(fake, training=True))
+            if self.edge_penalty:
+                loss = loss + self.edge_penalty * ops.sum(self.generator.edge_norms())
+            return loss, ()
 
         gen_vars = self.generator.trainable_variables
         g_loss, _, grads = backend.value_and_grad(generator_loss, gen_vars)
@@ -181,6 +188,7 @@ class WGANGP(keras.Model):
             "gp_weight": self.gp_weight,
             "batch_size": self.batch_size,
             "ema_decay": self.ema_decay,
+            "edge_penalty": self.edge_penalty,
             "temperature": None if self.temperature is None else list(self.temperature),
             "total_steps": int(self.total_steps.numpy()),
             "seed": self.seed,

@@ -45,6 +45,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "batch_size": 512,
         "steps": 6000,
         "steps_per_execution": 10,
+        "edge_penalty": 0.0,
     },
     # the CausalGAN reference code's settings
     "paper": {
@@ -62,6 +63,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "batch_size": 64,
         "steps": 10000,
         "steps_per_execution": 10,
+        "edge_penalty": 0.0,
     },
 }
 
@@ -97,6 +99,9 @@ class WGANLabelGenerator(LabelGenerator):
         batch_size: rows per update.
         steps: generator steps of ``fit`` when it is not given.
         steps_per_execution: generator steps per compiled call.
+        edge_penalty: weight of a group-lasso penalty on each edge's parent
+            weights (0: off): edges the data do not support fade, so an
+            over-complete graph (``full``) extrapolates as a sparser one.
         jit_compile: XLA for the training step (``"auto"``: Keras decides,
             which means no XLA on a CPU).
     """
@@ -124,6 +129,7 @@ class WGANLabelGenerator(LabelGenerator):
         batch_size: int | None = None,
         steps: int | None = None,
         steps_per_execution: int | None = None,
+        edge_penalty: float | None = None,
         jit_compile: bool | str = "auto",
         **extra: Any,
     ):
@@ -154,6 +160,10 @@ class WGANLabelGenerator(LabelGenerator):
             raise CkganError(f"option ema_decay must be in [0, 1), got {options['ema_decay']}")
         if not 0.0 < float(options["lr_decay"]) <= 1.0:
             raise CkganError(f"option lr_decay must be in (0, 1], got {options['lr_decay']}")
+        if float(options["edge_penalty"]) < 0:
+            raise CkganError(
+                f"option edge_penalty must be 0 (off) or positive, got {options['edge_penalty']}"
+            )
         if options["jit_compile"] not in (True, False, "auto"):
             raise CkganError("option jit_compile must be true, false or 'auto'")
         return options
@@ -201,6 +211,7 @@ class WGANLabelGenerator(LabelGenerator):
             batch_size=self.options["batch_size"],
             ema_generator=self.ema_controller,
             ema_decay=self.options["ema_decay"] or 0.999,
+            edge_penalty=self.options["edge_penalty"],
             total_steps=steps,
             seed=seed,
         )

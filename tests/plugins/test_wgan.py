@@ -207,3 +207,23 @@ def test_graph_without_edges_trains_every_weight():
     assert not [w for w in caught if "Gradients do not exist" in str(w.message)]
     assert "parent_kernel" not in [w.name for w in gen.wgan.generator.weights]
     assert abs(gen.sample(4000, seed=0)[:, 1].mean() - 0.7) < 0.1
+
+
+def test_edge_penalty_fades_an_edge_the_data_do_not_need(chain):
+    # chain data on the complete graph: C does not depend on A given B
+    graph, truth, data = chain
+    complete = nx.DiGraph([("A", "B"), ("B", "C"), ("A", "C")])
+    full = ckgan.CausalGraph(complete, name="complete")
+    norms = {}
+    for penalty in (0.0, 0.01):
+        gen = WGANLabelGenerator(full, **FIT, edge_penalty=penalty)
+        gen.fit(data, steps=600, seed=0, verbose=0)
+        norms[penalty] = np.asarray(gen.wgan.generator.edge_norms())
+        assert tv_distance(gen.sample(5000, seed=0), truth.pmf()) < 0.08
+    a, b, c = (full.nodes.index(n) for n in "ABC")
+    assert norms[0.0][b, c] == 0 and norms[0.0][c, a] > 0  # (child, parent): no C -> B
+    # A -> C shrinks much more than the needed B -> C
+    ratio = {p: n[c, a] / n[c, b] for p, n in norms.items()}
+    assert ratio[0.01] < 0.2 * ratio[0.0], ratio  # measured: 0.01 vs 0.47
+    with pytest.raises(ckgan.CkganError, match="edge_penalty"):
+        WGANLabelGenerator(full, edge_penalty=-1)
