@@ -35,8 +35,9 @@ class WGANGP(keras.Model):
         ema_generator: optional generator of the same architecture that holds
             an exponential moving average of ``generator``'s weights.
         ema_decay: the average's decay (warmed up as ``(1 + t) / (10 + t)``).
-        edge_penalty: weight of the sum of the generator's ``edge_norms()``
-            (group lasso) in its loss; 0: off.
+        edge_penalty: initial weight of the sum of the generator's
+            ``edge_norms()`` (group lasso) in its loss, fading linearly to 0
+            over ``total_steps``; 0: off.
         temperature: ``(start, end)`` to anneal the generator's temperature
             geometrically over ``total_steps`` generator steps, or ``None``.
         total_steps: the run's length in generator steps (for the temperature;
@@ -114,6 +115,18 @@ class WGANGP(keras.Model):
         )
         return start * (end / start) ** progress
 
+    def current_edge_penalty(self):
+        """The edge penalty's weight now: ``edge_penalty`` at the start, fading linearly to 0.
+
+        Early on it selects the edges the data need; as it fades, the kept
+        edges fit without its shrinkage (the faded ones get little gradient).
+        """
+        progress = ops.minimum(
+            ops.cast(self.generator_steps, "float32") / ops.cast(self.total_steps, "float32"),
+            1.0,
+        )
+        return self.edge_penalty * (1.0 - progress)
+
     def _noise(self, batches: int = 1):
         shape = (batches * self.batch_size, *self.noise_shape)
         return keras.random.uniform(shape, -1.0, 1.0, seed=self.seed_generator)
@@ -155,7 +168,8 @@ class WGANGP(keras.Model):
             fake = self.generator(noise, temperature=temperature, training=True)
             loss = -ops.mean(self.critic(fake, training=True))
             if self.edge_penalty:
-                loss = loss + self.edge_penalty * ops.sum(self.generator.edge_norms())
+                penalty = self.current_edge_penalty()
+                loss = loss + penalty * ops.sum(self.generator.edge_norms())
             return loss, ()
 
         gen_vars = self.generator.trainable_variables
