@@ -103,7 +103,7 @@ def test_config_round_trip_and_presets():
     stage = CausalBEGANStage(NODES, **TINY, beta_1=0.5)
     config = stage.get_config()
     assert json.loads(json.dumps(config)) == config
-    assert config["beta_1"] == 0.5 and config["gamma"] == 0.5 and config["preset"] == "quick"
+    assert config["beta_1"] == 0.5 and config["gamma"] == 1.0 and config["preset"] == "quick"
     again = CausalBEGANStage(config.pop("nodes"), **config)
     assert again.get_config() == stage.get_config()
     paper = CausalBEGANStage(NODES, preset="paper")
