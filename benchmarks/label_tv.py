@@ -1,7 +1,7 @@
 """TV distance to the exact label model against training time, for the ``wgan`` generator.
 
 Trains a label generator (default settings unless ``--options`` overrides
-them) on 100k rows of the CelebA-like label model and records, every few
+them) on 100k rows (``--rows``) of the CelebA-like label model and records, every few
 seconds of training, the TV distance of 200k observational samples to the
 exact pmf; at 30 s, 1, 2 and 3 min (training time: evaluation excluded) it
 scores observational and every single-node ``do`` with 1M samples each
