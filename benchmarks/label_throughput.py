@@ -127,6 +127,7 @@ def hand_written_loop(gen, data: np.ndarray, steps: int, seed: int = 0):
         return apply
 
     total = o["steps"]
+    edge_penalty = float(o["edge_penalty"]) if ctrl.w_parents is not None else 0.0
     g_adam = adam(g_vars, o["learning_rate"], float(total))
     c_adam = adam(c_vars, o["learning_rate"], float(total * n_critic))
     g_step = tf.Variable(0.0)
@@ -155,6 +156,10 @@ def hand_written_loop(gen, data: np.ndarray, steps: int, seed: int = 0):
         z = noise()
         with tf.GradientTape() as tape:
             g_loss = -tf.reduce_mean(critic_fn(controller(z)))
+            if edge_penalty:  # the fading group lasso on each edge's parent weights
+                norms = tf.sqrt(tf.reduce_sum(tf.square(g_vars[1] * mask), -1) + 1e-12)
+                fade = 1.0 - tf.minimum(g_step / float(total), 1.0)
+                g_loss += edge_penalty * fade * tf.reduce_sum(norms * mask[:, :, 0])
         g_adam(tape.gradient(g_loss, g_vars))
         g_step.assign_add(1.0)
         decay = tf.minimum(o["ema_decay"], (1.0 + g_step) / (10.0 + g_step))

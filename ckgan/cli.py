@@ -388,6 +388,11 @@ def evaluate(run_dir, n, seed, as_json, quiet):
             f"label consistency of images: {mean['observational']:.3f} observational, "
             f"{mean['do']:.3f} under do"
         )
+        shown = images["shown_under_do_summary"]
+        click.echo(
+            f"images showing the value set by do: {shown['mean']:.3f} on average, "
+            f"worst do({shown['worst']}) {shown['worst_value']:.3f}"
+        )
         click.echo(
             f"Frechet distance (judge features): {images['frechet']:.3f} "
             f"(real vs real {images['frechet_real_vs_real']:.3f})"

@@ -88,6 +88,16 @@ def image_metrics(run: Run, judge: Judge, n: int = 2000, seed: int = 0) -> dict[
         "observational": float(np.mean(list(consistency["observational"].values()))),
         "do": float(np.mean([np.mean(list(v.values())) for v in consistency["do"].values()])),
     }
+    # does the image show the intervened value itself? Rare values on unusual
+    # parents (do(Mustache=1) on women) are where a generator fails first.
+    shown = {key: cases[key.split("=")[0]] for key, cases in consistency["do"].items()}
+    out["shown_under_do"] = shown
+    worst = min(shown, key=shown.get)
+    out["shown_under_do_summary"] = {
+        "mean": float(np.mean(list(shown.values()))),
+        "worst": worst,
+        "worst_value": shown[worst],
+    }
     out["do_vs_condition"] = table
 
     # image quality: Frechet distance in the judge's feature space
@@ -222,6 +232,10 @@ def write_report(run: Run, result: dict[str, Any], path: str | Path) -> Path:
         for node, value in images["consistency"]["observational"].items():
             parts.append(f"<tr><td>{esc(node)}</td><td>{judge.get(node, float('nan')):.3f}</td>"
                          f"<td>{value:.3f}</td></tr>")  # fmt: skip
+        parts.append("</table>")
+        parts.append("<table><tr><th>do</th><th>images showing the set value</th></tr>")
+        for key, value in images.get("shown_under_do", {}).items():
+            parts.append(f"<tr><td>do({esc(key)})</td><td>{value:.3f}</td></tr>")
         parts.append("</table>")
         parts.append(f"<p>Frechet distance (judge features): {images['frechet']:.3f} "
                      f"(real vs real: {images['frechet_real_vs_real']:.3f}); diversity given the "

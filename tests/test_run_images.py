@@ -131,6 +131,13 @@ def test_evaluate_json_on_a_tiny_image_run(tmp_path):
     images = data["images"]
     assert set(images) >= {"consistency", "do_vs_condition", "frechet", "diversity"}
     assert set(images["consistency"]["observational"]) == set(nodes)
+    shown = images["shown_under_do"]
+    assert set(shown) == {f"{n}={v}" for n in nodes for v in (0, 1)}
+    for key, value in shown.items():  # the set node's own agreement under its do
+        node = key.split("=")[0]
+        assert value == images["consistency"]["do"][key][node]
+    summary = images["shown_under_do_summary"]
+    assert summary["worst_value"] == min(shown.values()) <= summary["mean"]
     table = images["do_vs_condition"]
     assert set(table) == {f"{n}={v}" for n in nodes for v in (0, 1)}
     row = table["Mustache=1"]
@@ -142,3 +149,6 @@ def test_evaluate_json_on_a_tiny_image_run(tmp_path):
     assert row["exact_do"]["Male"] == pytest.approx(0.417, abs=1e-3)
     assert row["do"]["Mustache"] >= 0  # the intervened node is judged too
     assert (out / "report.html").is_file()
+    text = invoke("evaluate", "--run", out, "--n", 50)
+    assert text.exit_code == 0, text.output
+    assert f"worst do({summary['worst']}) {summary['worst_value']:.3f}" in text.output
