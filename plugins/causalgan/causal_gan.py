@@ -21,6 +21,11 @@ def _bce(targets, logits):
     return ops.mean(ops.binary_crossentropy(targets, logits, from_logits=True))
 
 
+def _weighted_bce(targets, logits, weights):
+    """Mean sigmoid cross-entropy with a weight per element."""
+    return ops.mean(weights * ops.binary_crossentropy(targets, logits, from_logits=True))
+
+
 def label_logits(labels, magnitudes):
     """CausalGAN's continuous label noise, as logits.
 
@@ -61,6 +66,9 @@ class CausalGAN(keras.Model):
         label_weight: of the Labeler term in the generator's loss.
         k_decay_steps: the Anti-Labeler's weight decays by ``exp(-1/k_decay_steps)`` a step.
         ema_decay: of the moving average (warmed up as ``(1 + t) / (10 + t)``).
+        balance_labels: weigh the Labeler's and the generator's label losses
+            per attribute value by its rarity (``label_weights``); off: the
+            paper's plain mean, where rare values barely count.
         seed: of the ``keras.random.SeedGenerator``.
     """
 
@@ -81,6 +89,7 @@ class CausalGAN(keras.Model):
         label_weight: float = 1.0,
         k_decay_steps: float = 3000.0,
         ema_decay: float = 0.999,
+        balance_labels: bool = False,
         seed: int | None = None,
         **kwargs,
     ):
@@ -97,6 +106,7 @@ class CausalGAN(keras.Model):
         self.label_weight = float(label_weight)
         self.k_decay_steps = float(k_decay_steps)
         self.ema_decay = float(ema_decay)
+        self.balance_labels = bool(balance_labels)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.label_pool = keras.Variable(
@@ -160,6 +170,19 @@ class CausalGAN(keras.Model):
         z = keras.random.uniform((batch, self.noise_dim), -1.0, 1.0, seed=self.seed_generator)
         return ops.concatenate([label_logits(labels, ops.abs(normal)), z], axis=-1), labels
 
+    def label_weights(self, targets):
+        """Per-element weights of the label losses: 1, or class-balanced per attribute.
+
+        Balanced: a 1 of an attribute with rate ``p`` in the label pool weighs
+        ``0.5 / p``, a 0 ``0.5 / (1 - p)``, so a rare value (Bald, 2%) counts
+        as much as a common one instead of 1/50 as much.
+        """
+        if not self.balance_labels:
+            return ops.ones_like(targets)
+        rate = ops.mean(ops.cast(self.label_pool >= 0.5, "float32"), axis=0)
+        rate = ops.clip(rate, 0.01, 0.99)
+        return targets * (0.5 / rate) + (1.0 - targets) * (0.5 / (1.0 - rate))
+
     def k_t(self):
         return ops.exp(-ops.cast(self.step_counter, "float32") / self.k_decay_steps)
 
@@ -182,7 +205,7 @@ class CausalGAN(keras.Model):
             d_loss = _bce(ops.ones_like(real), real) + _bce(
                 ops.zeros_like(fake_logits), fake_logits
             )
-            l_loss = _bce(labels, self.labeler(images))
+            l_loss = _weighted_bce(labels, self.labeler(images), self.label_weights(labels))
             a_loss = _bce(fake_labels, self.anti_labeler(fake))
             return d_loss + l_loss + a_loss, (d_loss, l_loss, a_loss, real, fake_logits)
 
@@ -204,7 +227,8 @@ class CausalGAN(keras.Model):
                 fake = self.generator(inputs, training=True)
                 logits = self.discriminator(fake)
                 adversarial = _bce(ops.ones_like(logits), logits)
-                label = _bce(fake_labels, self.labeler(fake))
+                weights = self.label_weights(fake_labels)
+                label = _weighted_bce(fake_labels, self.labeler(fake), weights)
                 anti = _bce(fake_labels, self.anti_labeler(fake))
                 loss = adversarial + self.label_weight * label - k_t * anti
                 return loss, (adversarial, label, anti)
@@ -257,6 +281,7 @@ class CausalGAN(keras.Model):
             "label_weight": self.label_weight,
             "k_decay_steps": self.k_decay_steps,
             "ema_decay": self.ema_decay,
+            "balance_labels": self.balance_labels,
             "seed": self.seed,
         }
 

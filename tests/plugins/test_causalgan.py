@@ -149,3 +149,24 @@ def test_minibatch_features_see_only_their_group():
     together = critic(np.concatenate([a, b]), groups=2).numpy()
     np.testing.assert_allclose(together[:4], critic(a).numpy(), atol=1e-5)
     np.testing.assert_allclose(together[4:], critic(b).numpy(), atol=1e-5)
+
+
+def test_balanced_label_weights_follow_the_pool_rates():
+    stage = CausalGANStage(NODES, **TINY, balance_labels=True)
+    model = stage.model
+    model.build_all()
+    rows = len(model.label_pool.numpy())
+    pool = np.zeros((rows, 3), "float32")
+    pool[: rows // 10, 0] = 1  # A: rate 0.1
+    pool[: rows // 2, 1] = 1  # B: rate 0.5
+    pool[:, 2] = 1  # C: always 1, its rate clipped to 0.99
+    model.label_pool.assign(pool)
+    weights = np.asarray(model.label_weights(np.array([[1, 1, 1], [0, 0, 1]], "float32")))
+    np.testing.assert_allclose(weights[0], [5.0, 1.0, 0.5 / 0.99], rtol=1e-3)
+    np.testing.assert_allclose(weights[1], [0.5 / 0.9, 1.0, 0.5 / 0.99], rtol=1e-3)
+    # over the pool, each attribute's weights average to 1 (unless clipped)
+    mean = np.asarray(model.label_weights(pool)).mean(axis=0)
+    np.testing.assert_allclose(mean[:2], [1.0, 1.0], rtol=1e-3)
+    assert PRESETS["quick"]["balance_labels"] and not PRESETS["paper"]["balance_labels"]
+    plain = CausalGANStage(NODES, **TINY, balance_labels=False).model
+    assert (np.asarray(plain.label_weights(pool[:4])) == 1).all()
