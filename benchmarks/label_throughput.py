@@ -189,7 +189,12 @@ def measure_throughput(graph_name="paper", rounds=8, block_steps=300, jit_compil
     data = truth.sample(100_000, rng=0)
     gen = WGANLabelGenerator(graph, jit_compile=jit_compile)
     began = time.perf_counter()
-    gen.fit(data, steps=gen.options["steps_per_execution"] * 2, seed=0, verbose=0)
+    per_call = gen.options["steps_per_execution"]
+    # eval_every = steps_per_execution: otherwise a short fit compiles with
+    # fewer steps per execution (at most eval_every), and both paths below
+    # would run fewer steps per call than counted
+    gen.fit(data, steps=per_call * 2, seed=0, eval_every=per_call, verbose=0)
+    assert gen.wgan.steps_per_execution == per_call
     keras_warmup = time.perf_counter() - began
     from ckgan import backend
 
@@ -198,7 +203,6 @@ def measure_throughput(graph_name="paper", rounds=8, block_steps=300, jit_compil
     began = time.perf_counter()
     loop()
     tf_warmup = time.perf_counter() - began
-    per_call = gen.options["steps_per_execution"]
     calls = max(1, block_steps // per_call)
     steps = calls * per_call
     keras_s, tf_s = [], []
