@@ -170,17 +170,22 @@ class CausalGAN(keras.Model):
         z = keras.random.uniform((batch, self.noise_dim), -1.0, 1.0, seed=self.seed_generator)
         return ops.concatenate([label_logits(labels, ops.abs(normal)), z], axis=-1), labels
 
-    def label_weights(self, targets):
+    def label_rates(self):
+        """Each attribute's rate of 1s in the label pool, clipped to [0.01, 0.99]."""
+        rate = ops.mean(ops.cast(self.label_pool >= 0.5, "float32"), axis=0)
+        return ops.clip(rate, 0.01, 0.99)
+
+    def label_weights(self, targets, rates=None):
         """Per-element weights of the label losses: 1, or class-balanced per attribute.
 
         Balanced: a 1 of an attribute with rate ``p`` in the label pool weighs
         ``0.5 / p``, a 0 ``0.5 / (1 - p)``, so a rare value (Bald, 2%) counts
-        as much as a common one instead of 1/50 as much.
+        as much as a common one instead of 1/50 as much. ``rates``: the
+        pool's ``label_rates()``, when the caller has them already.
         """
         if not self.balance_labels:
             return ops.ones_like(targets)
-        rate = ops.mean(ops.cast(self.label_pool >= 0.5, "float32"), axis=0)
-        rate = ops.clip(rate, 0.01, 0.99)
+        rate = self.label_rates() if rates is None else rates
         return targets * (0.5 / rate) + (1.0 - targets) * (0.5 / (1.0 - rate))
 
     def k_t(self):
@@ -192,6 +197,8 @@ class CausalGAN(keras.Model):
         labels = ops.cast(ops.convert_to_tensor(labels) >= 0.5, "float32")
         b = int(images.shape[0])
         k_t = self.k_t()
+        # the pool is fixed during fit: its rates once per step, for every label loss
+        rates = self.label_rates() if self.balance_labels else None
 
         # Discriminator, Labeler and Anti-Labeler: one tape over all three.
         inputs, fake_labels = self.generator_inputs(b)
@@ -205,7 +212,8 @@ class CausalGAN(keras.Model):
             d_loss = _bce(ops.ones_like(real), real) + _bce(
                 ops.zeros_like(fake_logits), fake_logits
             )
-            l_loss = _weighted_bce(labels, self.labeler(images), self.label_weights(labels))
+            weights = self.label_weights(labels, rates)
+            l_loss = _weighted_bce(labels, self.labeler(images), weights)
             a_loss = _bce(fake_labels, self.anti_labeler(fake))
             return d_loss + l_loss + a_loss, (d_loss, l_loss, a_loss, real, fake_logits)
 
@@ -227,7 +235,7 @@ class CausalGAN(keras.Model):
                 fake = self.generator(inputs, training=True)
                 logits = self.discriminator(fake)
                 adversarial = _bce(ops.ones_like(logits), logits)
-                weights = self.label_weights(fake_labels)
+                weights = self.label_weights(fake_labels, rates)
                 label = _weighted_bce(fake_labels, self.labeler(fake), weights)
                 anti = _bce(fake_labels, self.anti_labeler(fake))
                 loss = adversarial + self.label_weight * label - k_t * anti
