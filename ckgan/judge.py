@@ -6,6 +6,12 @@ judge's feature space (Frechet distance, diversity given the labels)? When the
 dataset knows the nuisance factors behind each image (synthfaces), the judge
 also learns to read them back, so that their spread among generated images
 can be measured. It is trained once per dataset and image size, and cached.
+
+Half of its training batches are blurred (shrunk to a random size and
+enlarged back), so that it reads labels and nuisance factors alike on sharp
+and on soft images: a judge trained on sharp images only read the head's
+height on real images blurred 4x at 0.41 of its real spread, which would
+charge a blurry generator with a lack of diversity it does not have.
 """
 
 from __future__ import annotations
@@ -90,7 +96,7 @@ class Judge:
             raise CkganError(f"dataset '{dataset.name}' has no images to train a judge on")
         key = getattr(dataset, "cache_key", None) or repr(dataset)
         key = "".join(c if c.isalnum() else "-" for c in key)
-        base = cache_dir("judges") / f"{key}-{size}px-e{epochs}-m{max_train or 'all'}"
+        base = cache_dir("judges") / f"{key}-{size}px-e{epochs}-m{max_train or 'all'}-blur"
         weights, meta = base.with_suffix(".weights.h5"), base.with_suffix(".json")
         nodes = tuple(dataset.attributes)
         nuisance = tuple(dataset.nuisance("test")) if _has_arrays(dataset) else ()
@@ -123,6 +129,7 @@ class Judge:
 
         keras.utils.set_random_seed(seed)
         train = self._data(dataset, "train", max_train, seed).batch(batch_size).cache()
+        train = train.enumerate().map(self._soften(seed))
         bce = keras.losses.BinaryCrossentropy(from_logits=True)
         losses = [bce, None] + (["mse"] if self.nuisance else [])
         self.model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=losses, jit_compile=False)
@@ -167,6 +174,26 @@ class Judge:
         order = np.random.default_rng(seed).permutation(len(images))
         ds = tf.data.Dataset.from_tensor_slices((images[order], labels[order], factors[order]))
         return ds.map(lambda x, y, f: (tf.cast(x, tf.float32) / 127.5 - 1.0, (y, y, f)))
+
+    def _soften(self, seed):
+        """A ``tf.data`` map blurring about half the batches by a random factor up to 4."""
+        import tensorflow as tf
+
+        size = self.size
+
+        def soften(i, batch):
+            x, targets = batch
+            side = tf.random.stateless_uniform(
+                [],
+                seed=[seed, tf.cast(i, tf.int32)],
+                minval=size // 4,
+                maxval=2 * size,
+                dtype=tf.int32,
+            )
+            small = tf.image.resize(x, [tf.minimum(side, size)] * 2, antialias=True)
+            return tf.image.resize(small, [size, size]), targets
+
+        return soften
 
     def predict(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """``P(attribute = 1)`` for each image, ``(n, k)``."""
