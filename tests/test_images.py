@@ -8,7 +8,7 @@ from keras import ops
 
 from ckgan import CkganError, Dataset, backend
 from ckgan.checkpoint import read_header
-from ckgan.images import CHECKPOINT_FILE, LABEL_POOL, ImageStage, _segments
+from ckgan.images import CHECKPOINT_FILE, LABEL_POOL, ImageStage, _segments, label_pool
 
 NODES = ("A", "B")
 
@@ -43,7 +43,7 @@ class Squares(Dataset):
 class Labels:
     """A frozen label generator: uniform pairs."""
 
-    def sample(self, n, seed=None):
+    def sample(self, n, do=None, seed=None):
         return np.random.default_rng(seed).integers(0, 2, (n, 2)).astype(np.uint8)
 
 
@@ -276,8 +276,42 @@ def test_bad_arguments_are_clear_errors():
         TinyStage(NODES).fit(NoImages(), Labels(), steps=1, verbose=0)
 
     class ThreeLabels(Labels):
-        def sample(self, n, seed=None):
+        def sample(self, n, do=None, seed=None):
             return np.zeros((n, 3), np.uint8)
 
     with pytest.raises(CkganError, match="draws 3 labels"):
         TinyStage(NODES).fit(Squares(), ThreeLabels(), steps=1, verbose=0)
+
+
+class RareChain:
+    """Labels A -> B with A = 1 in 1% of rows and B = A: do(B=1) with A=0 never occurs."""
+
+    def __init__(self):
+        self.calls = []
+
+    def sample(self, n, do=None, seed=None):
+        self.calls.append((n, dict(do or {})))
+        a = (np.random.default_rng(seed).random(n) < 0.01).astype(np.uint8)
+        a = np.full(n, do["A"], np.uint8) if do and "A" in do else a
+        b = np.full(n, do["B"], np.uint8) if do and "B" in do else a
+        return np.stack([a, b], axis=1)
+
+
+def test_label_pool_draws_its_do_share_under_every_single_node_intervention():
+    chain = RareChain()
+    plain = label_pool(chain, ["A", "B"], seed=0)
+    assert plain.shape == (LABEL_POOL, 2) and plain.dtype == np.float32
+    assert chain.calls == [(LABEL_POOL, {})]
+    assert not np.any((plain[:, 0] == 0) & (plain[:, 1] == 1))
+
+    chain = RareChain()
+    pool = label_pool(chain, ["A", "B"], seed=0, do_fraction=0.25)
+    assert pool.shape == (LABEL_POOL, 2)
+    settings = [do for _, do in chain.calls[1:]]
+    assert settings == [{"A": 0}, {"A": 1}, {"B": 0}, {"B": 1}]
+    assert sum(n for n, _ in chain.calls) == LABEL_POOL
+    assert chain.calls[0][0] == LABEL_POOL - LABEL_POOL // 4
+    # do(B=1) asks for B without A, which the observational rows never do
+    off_support = np.mean((pool[:, 0] == 0) & (pool[:, 1] == 1))
+    assert off_support == pytest.approx(0.25 / 4 * 0.99, abs=0.005)
+    np.testing.assert_array_equal(label_pool(RareChain(), ["A", "B"], 0, 0.25), pool)

@@ -50,6 +50,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "lambda_z": 0.01,
         "ema_decay": 0.999,
         "mode_seeking": 0.01,
+        "do_fraction": 0.0,
         "jit_compile": "auto",
     },
     # the reference code's settings
@@ -72,6 +73,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "lambda_z": 0.01,
         "ema_decay": 0.999,
         "mode_seeking": 0.0,
+        "do_fraction": 0.0,
         "jit_compile": "auto",
     },
 }
@@ -103,6 +105,9 @@ class CausalBEGANStage(ImageStage):
         ema_decay: of the sampling generator's moving average.
         mode_seeking: weight of the mode-seeking term (Mao et al. 2019) that
             makes images sharing labels differ with z (0: off, the paper's).
+        do_fraction: share of the generator's label rows drawn under
+            single-node do(X=0/1) rather than from the label stage, so that it
+            practises combinations outside the data (0: the paper's).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
@@ -134,6 +139,7 @@ class CausalBEGANStage(ImageStage):
         lambda_z: float | None = None,
         ema_decay: float | None = None,
         mode_seeking: float | None = None,
+        do_fraction: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):

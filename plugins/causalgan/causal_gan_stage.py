@@ -45,6 +45,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "k_decay_steps": 3000.0,
         "ema_decay": 0.999,
         "balance_labels": True,
+        "do_fraction": 0.0,
         "jit_compile": "auto",
     },
     # the paper's networks and schedule: two generator steps per iteration and
@@ -68,6 +69,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "k_decay_steps": 1000.0,
         "ema_decay": 0.999,
         "balance_labels": False,
+        "do_fraction": 0.0,
         "jit_compile": "auto",
     },
 }
@@ -105,6 +107,9 @@ class CausalGANStage(ImageStage):
         ema_decay: of the sampling generator's moving average.
         balance_labels: weigh the label losses by each value's rarity, so
             that rare attributes (Bald, Mustache) get drawn (off: the paper's).
+        do_fraction: share of the generator's label rows drawn under
+            single-node do(X=0/1) rather than from the label stage, so that it
+            practises combinations outside the data (0: the paper's).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
@@ -135,6 +140,7 @@ class CausalGANStage(ImageStage):
         k_decay_steps: float | None = None,
         ema_decay: float | None = None,
         balance_labels: bool | None = None,
+        do_fraction: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
