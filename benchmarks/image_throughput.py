@@ -69,7 +69,7 @@ def measure(stage_name, size, jit, steps, warmup, batch, preset, options=None):
         "warmup_s": first,
         "parameters": {
             name: int(sum(np.prod(v.shape) for v in net.trainable_variables))
-            for name, net in model._networks().items()
+            for name, net in model.networks().items()
         },
     }
 

@@ -4,6 +4,7 @@ import h5py
 import keras
 import numpy as np
 import pytest
+from fakes.images import UniformLabels
 from keras import ops
 
 from ckgan import CkganError, Dataset, backend
@@ -38,13 +39,6 @@ class Squares(Dataset):
             x[self.poison_after :] = np.nan
             labels = np.concatenate([labels] * 8)
         return tf.data.Dataset.from_tensor_slices((x, labels.astype("float32")))
-
-
-class Labels:
-    """A frozen label generator: uniform pairs."""
-
-    def sample(self, n, do=None, seed=None):
-        return np.random.default_rng(seed).integers(0, 2, (n, 2)).astype(np.uint8)
 
 
 class TinyGAN(keras.Model):
@@ -142,7 +136,7 @@ class TinyStage(ImageStage):
 
 def fit(stage, folder, steps, **kwargs):
     kwargs = {"checkpoint_every": 2, "verbose": 0, "seed": 1, **kwargs}
-    return stage.fit(Squares(), Labels(), steps=steps, directory=folder, **kwargs)
+    return stage.fit(Squares(), UniformLabels(), steps=steps, directory=folder, **kwargs)
 
 
 def weights(stage):
@@ -231,7 +225,7 @@ def test_nan_weights_stop_training_even_when_the_loss_hides_them(tmp_path):
     # batches of 8: steps 1-4 see finite images, then NaN pixels poison the critic
     with pytest.raises(CkganError, match="NaN by step 6"):
         TinyStage(NODES).fit(
-            Squares(poison_after=32), Labels(), steps=8, directory=tmp_path,
+            Squares(poison_after=32), UniformLabels(), steps=8, directory=tmp_path,
             checkpoint_every=2, verbose=0,
         )  # fmt: skip
     header = read_header(tmp_path / CHECKPOINT_FILE)
@@ -273,9 +267,9 @@ def test_bad_arguments_are_clear_errors():
         has_images = False
 
     with pytest.raises(CkganError, match="no images"):
-        TinyStage(NODES).fit(NoImages(), Labels(), steps=1, verbose=0)
+        TinyStage(NODES).fit(NoImages(), UniformLabels(), steps=1, verbose=0)
 
-    class ThreeLabels(Labels):
+    class ThreeLabels(UniformLabels):
         def sample(self, n, do=None, seed=None):
             return np.zeros((n, 3), np.uint8)
 

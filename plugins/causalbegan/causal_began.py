@@ -10,14 +10,14 @@ enough. One ``train_step`` updates the generator and the discriminator side
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
 from ckgan import backend
+from ckgan.image_gan import ImageGAN
 
 
 @keras.saving.register_keras_serializable(package="ckgan")
-class CausalBEGAN(keras.Model):
+class CausalBEGAN(ImageGAN):
     """CausalBEGAN: generator, autoencoder discriminator and Labeler.
 
     With ``L(v) = mean |AE(v) - v|``, ``p = sigmoid(labeler)``,
@@ -49,6 +49,16 @@ class CausalBEGAN(keras.Model):
         seed: of the ``keras.random.SeedGenerator``.
     """
 
+    network_names = ("generator", "ema_generator", "autoencoder", "labeler")
+    config_keys = (
+        "learning_rate", "beta_1", "beta_2", "lr_halve_every", "gamma", "gamma_label",
+        "zeta", "lambda_k", "lambda_l", "lambda_z", "mode_seeking",
+    )  # fmt: skip
+    metric_names = (
+        "d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "label_fake",
+        "k_t", "l_t", "z_t", "convergence", "spread",
+    )  # fmt: skip
+
     def __init__(
         self,
         generator,
@@ -73,28 +83,26 @@ class CausalBEGAN(keras.Model):
         seed: int | None = None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.generator = generator
-        self.ema_generator = ema_generator
-        self.autoencoder = autoencoder
-        self.labeler = labeler
-        self.num_labels, self.noise_dim = int(num_labels), int(noise_dim)
-        self.pool_size = int(pool_size)
+        super().__init__(
+            {
+                "generator": generator,
+                "ema_generator": ema_generator,
+                "autoencoder": autoencoder,
+                "labeler": labeler,
+            },
+            num_labels,
+            noise_dim,
+            pool_size,
+            ema_decay,
+            seed,
+            **kwargs,
+        )
         self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
         self.lr_halve_every = int(lr_halve_every)
         self.gamma, self.gamma_label, self.zeta = float(gamma), float(gamma_label), float(zeta)
         self.lambda_k, self.lambda_l = float(lambda_k), float(lambda_l)
         self.lambda_z = float(lambda_z)
-        self.ema_decay = float(ema_decay)
         self.mode_seeking = float(mode_seeking)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.label_pool = keras.Variable(
-            np.zeros((self.pool_size, self.num_labels), "float32"),
-            trainable=False,
-            name="label_pool",
-        )
-        self.step_counter = keras.Variable(0, dtype="int32", trainable=False, name="step")
         self.k_t = keras.Variable(0.0, trainable=False, name="k_t")
         self.l_t = keras.Variable(0.0, trainable=False, name="l_t")
         self.z_t = keras.Variable(0.0, trainable=False, name="z_t")
@@ -111,47 +119,15 @@ class CausalBEGAN(keras.Model):
             "generator": adam("generator_adam"),
             "discriminator": adam("discriminator_adam"),
         }
-        names = (
-            "d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "label_fake",
-            "k_t", "l_t", "z_t", "convergence", "spread",
-        )  # fmt: skip
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
-        self._all_built = False
 
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    def compile_stage(self, jit_compile: bool | str = "auto") -> None:
-        """``Model.compile`` for ``fit``: XLA as asked (``"auto"``: on with a GPU only)."""
-        super().compile(optimizer=None, jit_compile=backend.resolve_jit_compile(jit_compile))
-
-    def _networks(self):
+    def optimizer_variables(self):
         return {
-            "generator": self.generator,
-            "autoencoder": self.autoencoder,
-            "labeler": self.labeler,
+            "generator": self.generator.trainable_variables,
+            "discriminator": self._discriminator_variables(),
         }
 
     def _discriminator_variables(self):
         return self.autoencoder.trainable_variables + self.labeler.trainable_variables
-
-    def build_all(self) -> None:
-        """Create every network's and optimizer's variables; the average starts as a copy."""
-        if self._all_built:
-            return
-        x = ops.zeros((2, self.num_labels + self.noise_dim))
-        self.generator(x)
-        self.ema_generator(x)
-        images = ops.zeros((2, self.generator.size, self.generator.size, 3))
-        self.autoencoder(images)
-        self.labeler(images)
-        for avg, var in zip(self.ema_generator.variables, self.generator.variables, strict=True):
-            avg.assign(var)
-        self.optimizers["generator"].build(self.generator.trainable_variables)
-        self.optimizers["discriminator"].build(self._discriminator_variables())
-        self.built = True
-        self._all_built = True
 
     def generator_inputs(self, batch: int):
         """``(inputs, labels)``: labels drawn from the pool and rounded, then z.
@@ -160,8 +136,7 @@ class CausalBEGAN(keras.Model):
         half's labels with other z.
         """
         rows = (batch + 1) // 2 if self.mode_seeking else batch
-        index = keras.random.randint((rows,), 0, self.pool_size, seed=self.seed_generator)
-        labels = ops.cast(ops.take(self.label_pool, index, axis=0) >= 0.5, "float32")
+        labels = self.draw_labels(rows)
         if self.mode_seeking:
             labels = ops.concatenate([labels, labels], axis=0)[:batch]
         z = keras.random.uniform((batch, self.noise_dim), -1.0, 1.0, seed=self.seed_generator)
@@ -211,11 +186,7 @@ class CausalBEGAN(keras.Model):
         self.l_t.assign(ops.clip(l_t + self.lambda_l * b_l, 0.0, 1.0))
         self.z_t.assign(ops.clip(z_t + self.lambda_z * b_z, 0.0, 1.0))
 
-        self.step_counter.assign_add(1)
-        t = ops.cast(self.step_counter, "float32")
-        decay = ops.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
-        for avg, var in zip(self.ema_generator.variables, self.generator.variables, strict=True):
-            avg.assign(decay * avg + (1.0 - decay) * var)
+        self.end_step()
 
         values = {
             "d_loss": d_loss,
@@ -230,28 +201,4 @@ class CausalBEGAN(keras.Model):
             "convergence": recon_real + ops.abs(b_k),
             "spread": spread,
         }
-        for name, value in values.items():
-            self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-    def call(self, inputs, training=False):
-        return self.ema_generator(inputs, training=training)
-
-    def get_config(self):
-        nets = {
-            key: keras.saving.serialize_keras_object(getattr(self, key))
-            for key in ("generator", "ema_generator", "autoencoder", "labeler")
-        }
-        scalars = (
-            "num_labels", "noise_dim", "pool_size", "learning_rate", "beta_1", "beta_2",
-            "lr_halve_every", "gamma", "gamma_label", "zeta", "lambda_k", "lambda_l",
-            "lambda_z", "ema_decay", "mode_seeking", "seed",
-        )  # fmt: skip
-        return {**super().get_config(), **nets, **{key: getattr(self, key) for key in scalars}}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("generator", "ema_generator", "autoencoder", "labeler"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return self.record(values)

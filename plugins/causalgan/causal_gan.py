@@ -10,10 +10,10 @@ average of its weights is the generator that samples.
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
 from ckgan import backend
+from ckgan.image_gan import ImageGAN
 
 
 def _bce(targets, logits):
@@ -38,7 +38,7 @@ def label_logits(labels, magnitudes):
 
 
 @keras.saving.register_keras_serializable(package="ckgan")
-class CausalGAN(keras.Model):
+class CausalGAN(ImageGAN):
     """The CausalGAN image stage (generator, discriminator, Labeler, Anti-Labeler).
 
     Losses (sigmoid cross-entropy CE, D a logit, L and AL k logits):
@@ -72,6 +72,16 @@ class CausalGAN(keras.Model):
         seed: of the ``keras.random.SeedGenerator``.
     """
 
+    network_names = ("generator", "ema_generator", "discriminator", "labeler", "anti_labeler")
+    config_keys = (
+        "learning_rate", "beta_1", "beta_2", "generator_updates", "label_weight",
+        "k_decay_steps", "balance_labels",
+    )  # fmt: skip
+    metric_names = (
+        "d_loss", "g_loss", "g_adversarial", "labeler_loss", "g_label_loss",
+        "anti_labeler_loss", "g_anti_label_loss", "d_real", "d_fake", "k_t",
+    )  # fmt: skip
+
     def __init__(
         self,
         generator,
@@ -93,79 +103,39 @@ class CausalGAN(keras.Model):
         seed: int | None = None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.generator = generator
-        self.ema_generator = ema_generator
-        self.discriminator = discriminator
-        self.labeler = labeler
-        self.anti_labeler = anti_labeler
-        self.num_labels, self.noise_dim = int(num_labels), int(noise_dim)
-        self.pool_size = int(pool_size)
+        super().__init__(
+            {
+                "generator": generator,
+                "ema_generator": ema_generator,
+                "discriminator": discriminator,
+                "labeler": labeler,
+                "anti_labeler": anti_labeler,
+            },
+            num_labels,
+            noise_dim,
+            pool_size,
+            ema_decay,
+            seed,
+            **kwargs,
+        )
         self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
         self.generator_updates = int(generator_updates)
         self.label_weight = float(label_weight)
         self.k_decay_steps = float(k_decay_steps)
-        self.ema_decay = float(ema_decay)
         self.balance_labels = bool(balance_labels)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.label_pool = keras.Variable(
-            np.zeros((self.pool_size, self.num_labels), "float32"),
-            trainable=False,
-            name="label_pool",
-        )
-        self.step_counter = keras.Variable(0, dtype="int32", trainable=False, name="step")
         self.optimizers = {
             name: keras.optimizers.Adam(
                 learning_rate, beta_1=beta_1, beta_2=beta_2, name=f"{name}_adam"
             )
             for name in ("generator", "discriminator", "labeler", "anti_labeler")
         }
-        names = (
-            "d_loss", "g_loss", "g_adversarial", "labeler_loss", "g_label_loss",
-            "anti_labeler_loss", "g_anti_label_loss", "d_real", "d_fake", "k_t",
-        )  # fmt: skip
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
-        self._all_built = False
 
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    def compile_stage(self, jit_compile: bool | str = "auto") -> None:
-        """``Model.compile`` for ``fit``: XLA as asked (``"auto"``: on with a GPU only)."""
-        super().compile(optimizer=None, jit_compile=backend.resolve_jit_compile(jit_compile))
-
-    def build_all(self) -> None:
-        """Create every network's and optimizer's variables; the average starts as a copy."""
-        if self._all_built:
-            return
-        x = ops.zeros((2, self.num_labels + self.noise_dim))
-        self.generator(x, training=False)
-        self.ema_generator(x, training=False)
-        images = ops.zeros((2, self.generator.size, self.generator.size, 3))
-        for net in (self.discriminator, self.labeler, self.anti_labeler):
-            net(images)
-        for avg, var in zip(self.ema_generator.variables, self.generator.variables, strict=True):
-            avg.assign(var)
-        nets = self._networks()
-        for name, optimizer in self.optimizers.items():
-            optimizer.build(nets[name].trainable_variables)
-        self.built = True
-        self._all_built = True
-
-    def _networks(self):
-        return {
-            "generator": self.generator,
-            "discriminator": self.discriminator,
-            "labeler": self.labeler,
-            "anti_labeler": self.anti_labeler,
-        }
+    def optimizer_variables(self):
+        return {name: net.trainable_variables for name, net in self.networks().items()}
 
     def generator_inputs(self, batch: int):
         """``(inputs, labels)``: labels drawn from the pool, rounded, as noisy logits, then z."""
-        index = keras.random.randint((batch,), 0, self.pool_size, seed=self.seed_generator)
-        labels = ops.cast(ops.take(self.label_pool, index, axis=0) >= 0.5, "float32")
+        labels = self.draw_labels(batch)
         normal = keras.random.normal((batch, self.num_labels), seed=self.seed_generator)
         z = keras.random.uniform((batch, self.noise_dim), -1.0, 1.0, seed=self.seed_generator)
         return ops.concatenate([label_logits(labels, ops.abs(normal)), z], axis=-1), labels
@@ -246,11 +216,7 @@ class CausalGAN(keras.Model):
             )
             self.optimizers["generator"].apply(grads, g_vars)
 
-        self.step_counter.assign_add(1)
-        t = ops.cast(self.step_counter, "float32")
-        decay = ops.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
-        for avg, var in zip(self.ema_generator.variables, self.generator.variables, strict=True):
-            avg.assign(decay * avg + (1.0 - decay) * var)
+        self.end_step()
 
         values = {
             "d_loss": d_loss,
@@ -264,38 +230,4 @@ class CausalGAN(keras.Model):
             "d_fake": ops.mean(ops.sigmoid(fake_logits)),
             "k_t": k_t,
         }
-        for name, value in values.items():
-            self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-    def call(self, inputs, training=False):
-        return self.ema_generator(inputs, training=training)
-
-    def get_config(self):
-        nets = {
-            key: keras.saving.serialize_keras_object(getattr(self, key))
-            for key in ("generator", "ema_generator", "discriminator", "labeler", "anti_labeler")
-        }
-        return {
-            **super().get_config(),
-            **nets,
-            "num_labels": self.num_labels,
-            "noise_dim": self.noise_dim,
-            "pool_size": self.pool_size,
-            "learning_rate": self.learning_rate,
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "generator_updates": self.generator_updates,
-            "label_weight": self.label_weight,
-            "k_decay_steps": self.k_decay_steps,
-            "ema_decay": self.ema_decay,
-            "balance_labels": self.balance_labels,
-            "seed": self.seed,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("generator", "ema_generator", "discriminator", "labeler", "anti_labeler"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return self.record(values)

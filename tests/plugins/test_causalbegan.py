@@ -9,51 +9,25 @@ from ckgan_plugins.causalbegan.began_autoencoder import BEGANAutoencoder
 from ckgan_plugins.causalbegan.began_decoder import BEGANDecoder
 from ckgan_plugins.causalbegan.began_encoder import BEGANEncoder
 from ckgan_plugins.causalbegan.causal_began_stage import CausalBEGANStage
+from fakes.images import Blocks, UniformLabels
 
-from ckgan import CausalGraph, CkganError, Dataset
+from ckgan import CausalGraph, CkganError
 from ckgan.images import CHECKPOINT_FILE, ImageStage
 from ckgan.tabular import TabularLabelGenerator
 
 NODES = ("A", "B")
+HALVES = Blocks(NODES, rows=128)
 TINY = {"size": 16, "noise_dim": 8, "width": 4, "labeler_width": 4, "code_dim": 8, "batch_size": 8}
-
-
-class Halves(Dataset):
-    """16x16 images: A brightens the left half, B reddens the top."""
-
-    name = "halves"
-    attributes = NODES
-    has_images = True
-
-    def labels(self, split="train", nodes=None):
-        return np.random.default_rng(0).integers(0, 2, (128, 2)).astype(np.uint8)
-
-    def tf_dataset(self, split="train", nodes=None, *, size=16, images=True, seed=None, **_):
-        import tensorflow as tf
-
-        labels = self.labels(split)
-        x = np.random.default_rng(1).uniform(-1, -0.5, (len(labels), size, size, 3))
-        x[labels[:, 0] == 1, :, : size // 2, :] += 1.2
-        x[labels[:, 1] == 1, : size // 2, :, 0] += 1.2
-        data = (x.astype("float32"), labels.astype("float32"))
-        return tf.data.Dataset.from_tensor_slices(data).shuffle(128, seed=seed)
-
-
-class Labels:
-    """A frozen label generator: uniform pairs."""
-
-    def sample(self, n, seed=None):
-        return np.random.default_rng(seed).integers(0, 2, (n, 2)).astype(np.uint8)
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     generator = TabularLabelGenerator(CausalGraph(nx.DiGraph([("A", "B")])))
-    generator.fit(Halves().labels(), verbose=0)
+    generator.fit(HALVES.labels(), verbose=0)
     stage = CausalBEGANStage(NODES, **TINY)
     folder = tmp_path_factory.mktemp("causalbegan")
     log = stage.fit(
-        Halves(), generator, steps=4, checkpoint_every=2, verbose=0, directory=folder / "ckpt"
+        HALVES, generator, steps=4, checkpoint_every=2, verbose=0, directory=folder / "ckpt"
     )
     stage.save(folder)
     return stage, log, folder
@@ -70,7 +44,7 @@ def test_trains_with_finite_losses_and_moves_its_margins(trained):
     assert int(model.step_counter.numpy()) == 4
     # the margins are part of the checkpoint: a new stage resumes them
     again = CausalBEGANStage(NODES, **TINY)
-    again.fit(Halves(), Labels(), steps=4, verbose=0, directory=folder / "ckpt", resume=True)
+    again.fit(HALVES, UniformLabels(), steps=4, verbose=0, directory=folder / "ckpt", resume=True)
     assert float(again.model.k_t.numpy()) == float(model.k_t.numpy())
 
 
@@ -140,7 +114,7 @@ def test_mode_seeking_pairs_labels_with_other_noise_and_trains():
     np.testing.assert_array_equal(labels[:4], labels[4:])
     assert len({tuple(row) for row in labels[:4]}) > 1  # not one label vector
     assert np.abs(inputs[:4, 2:] - inputs[4:, 2:]).min() > 0  # other z
-    log = stage.fit(Halves(), Labels(), steps=2, verbose=0)
+    log = stage.fit(HALVES, UniformLabels(), steps=2, verbose=0)
     assert np.isfinite(log[-1]["g_loss"]) and log[-1]["spread"] > 0
     with pytest.raises(CkganError, match="mode_seeking"):
         CausalBEGANStage(NODES, mode_seeking=-1)

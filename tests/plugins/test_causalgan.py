@@ -8,8 +8,9 @@ import pytest
 from ckgan_plugins.causalgan.causal_gan_stage import PRESETS, CausalGANStage
 from ckgan_plugins.causalgan.conv_classifier import ConvClassifier
 from ckgan_plugins.causalgan.dcgan_generator import DCGANGenerator
+from fakes.images import Blocks
 
-from ckgan import CausalGraph, CkganError, Dataset
+from ckgan import CausalGraph, CkganError
 from ckgan.images import ImageStage
 from ckgan.tabular import TabularLabelGenerator
 
@@ -18,29 +19,6 @@ TINY = {
     "size": 16, "noise_dim": 8, "width": 8, "labeler_width": 4, "kernel_size": 3,
     "minibatch_kernels": 4, "minibatch_dims": 3, "batch_size": 16,
 }  # fmt: skip
-
-
-class Blocks(Dataset):
-    """16x16 images: A brightens the left half, B reddens the top, C darkens a corner."""
-
-    name = "blocks"
-    attributes = NODES
-    has_images = True
-
-    def labels(self, split="train", nodes=None):
-        return np.random.default_rng(0).integers(0, 2, (256, 3)).astype(np.uint8)
-
-    def tf_dataset(self, split="train", nodes=None, *, size=16, images=True, seed=None, **_):
-        import tensorflow as tf
-
-        labels = self.labels(split)
-        x = np.random.default_rng(1).uniform(-1, -0.5, (len(labels), size, size, 3))
-        h = size // 2
-        x[labels[:, 0] == 1, :, :h, :] += 1.2
-        x[labels[:, 1] == 1, :h, :, 0] += 1.2
-        x[labels[:, 2] == 1, h:, h:, :] = -1.0
-        data = (x.astype("float32"), labels.astype("float32"))
-        return tf.data.Dataset.from_tensor_slices(data).shuffle(256, seed=seed)
 
 
 @pytest.fixture(scope="module")

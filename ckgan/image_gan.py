@@ -1,0 +1,148 @@
+"""``ImageGAN``: what the image stages' Keras models share.
+
+Each stage's model is a conditional GAN whose generator draws labels from a
+pool sampled from the frozen label stage and whose samples come from a moving
+average of the generator's weights. This base class holds those parts (the
+label pool, the step counter, the random state, the moving average, the
+metric trackers and the config round trip) so that every stage checkpoints
+them alike; a subclass adds its critics, optimizers, losses and
+``train_step``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import keras
+import numpy as np
+from keras import ops
+
+from . import backend
+
+
+class ImageGAN(keras.Model):
+    """Base of the image stages' models: generator, its moving average, critics.
+
+    Subclasses set ``network_names`` (``"generator"``, ``"ema_generator"``,
+    then the critics, which are built on images), ``config_keys`` (constructor
+    arguments ``get_config`` returns as they are) and ``metric_names``, create
+    ``self.optimizers`` and implement ``optimizer_variables`` and
+    ``train_step``, which ends with ``end_step`` and ``record``.
+
+    Args:
+        networks: ``{name: network}`` for every name of ``network_names``.
+        num_labels: k.
+        noise_dim: z's dimension.
+        pool_size: rows of ``label_pool``.
+        ema_decay: of the moving average (warmed up as ``(1 + t) / (10 + t)``).
+        seed: of the ``keras.random.SeedGenerator``.
+    """
+
+    network_names: tuple[str, ...] = ("generator", "ema_generator")
+    config_keys: tuple[str, ...] = ()
+    metric_names: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        networks: Mapping[str, keras.Model],
+        num_labels: int,
+        noise_dim: int,
+        pool_size: int,
+        ema_decay: float,
+        seed: int | None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for name in self.network_names:  # this order is the checkpoint's order
+            setattr(self, name, networks[name])
+        self.num_labels, self.noise_dim = int(num_labels), int(noise_dim)
+        self.pool_size = int(pool_size)
+        self.ema_decay = float(ema_decay)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.label_pool = keras.Variable(
+            np.zeros((self.pool_size, self.num_labels), "float32"),
+            trainable=False,
+            name="label_pool",
+        )
+        self.step_counter = keras.Variable(0, dtype="int32", trainable=False, name="step")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        self.optimizers: dict[str, keras.optimizers.Optimizer] = {}
+        self._all_built = False
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def networks(self) -> dict[str, keras.Model]:
+        """The trained networks by name: the generator and the critics."""
+        return {name: getattr(self, name) for name in self.network_names if name != "ema_generator"}
+
+    def optimizer_variables(self) -> dict[str, list]:
+        """``{optimizer name: the variables it updates}``."""
+        raise NotImplementedError
+
+    def compile_stage(self, jit_compile: bool | str = "auto") -> None:
+        """``Model.compile`` for ``fit``: XLA as asked (``"auto"``: on with a GPU only)."""
+        super().compile(optimizer=None, jit_compile=backend.resolve_jit_compile(jit_compile))
+
+    def build_all(self) -> None:
+        """Create every network's and optimizer's variables; the average starts as a copy."""
+        if self._all_built:
+            return
+        x = ops.zeros((2, self.num_labels + self.noise_dim))
+        self.generator(x, training=False)
+        self.ema_generator(x, training=False)
+        images = ops.zeros((2, self.generator.size, self.generator.size, 3))
+        for name in self.network_names[2:]:
+            getattr(self, name)(images)
+        for avg, var in zip(self.ema_generator.variables, self.generator.variables, strict=True):
+            avg.assign(var)
+        for name, variables in self.optimizer_variables().items():
+            self.optimizers[name].build(variables)
+        self.built = True
+        self._all_built = True
+
+    def draw_labels(self, rows: int):
+        """``rows`` label vectors drawn from the pool at random, rounded to 0/1."""
+        index = keras.random.randint((rows,), 0, self.pool_size, seed=self.seed_generator)
+        return ops.cast(ops.take(self.label_pool, index, axis=0) >= 0.5, "float32")
+
+    def end_step(self) -> None:
+        """Count the step and move the generator's average towards its weights."""
+        self.step_counter.assign_add(1)
+        t = ops.cast(self.step_counter, "float32")
+        decay = ops.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
+        for avg, var in zip(self.ema_generator.variables, self.generator.variables, strict=True):
+            avg.assign(decay * avg + (1.0 - decay) * var)
+
+    def record(self, values: Mapping) -> dict:
+        """Feed the step's values to the trackers; their running means, for ``fit``."""
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def call(self, inputs, training=False):
+        return self.ema_generator(inputs, training=training)
+
+    def get_config(self):
+        nets = {
+            name: keras.saving.serialize_keras_object(getattr(self, name))
+            for name in self.network_names
+        }
+        base = {
+            "num_labels": self.num_labels,
+            "noise_dim": self.noise_dim,
+            "pool_size": self.pool_size,
+            "ema_decay": self.ema_decay,
+            "seed": self.seed,
+        }
+        own = {key: getattr(self, key) for key in self.config_keys}
+        return {**super().get_config(), **nets, **base, **own}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in cls.network_names:
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)
