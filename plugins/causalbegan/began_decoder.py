@@ -12,7 +12,8 @@ from keras import layers
 class BEGANDecoder(keras.Model):
     """A vector to an image (Berthelot et al. 2017): no batch norm, so rows never mix.
 
-    A dense layer to ``base x base x width`` (``base`` = 8, or 4 at 16 px),
+    An optional ELU layer of ``hidden`` units, a dense layer to ``base x base x
+    width`` (``base`` = 8, or 4 at 16 px),
     then blocks of two 3x3 ELU convolutions of ``width`` channels with
     nearest-neighbour upsampling between them up to ``size``, then a 3x3
     convolution to 3 channels (linear: no tanh, as the reference).
@@ -20,15 +21,21 @@ class BEGANDecoder(keras.Model):
     Args:
         size: output side in pixels (16, 32, 64, ...).
         width: channels of every block (paper: 128).
+        hidden: units of the ELU layer before the projection (0: none, the
+            paper's). The projection alone is linear in its input, so it can
+            blend fixed layouts but not move one; a hidden layer can.
     """
 
-    def __init__(self, size: int = 64, width: int = 128, **kwargs):
+    def __init__(self, size: int = 64, width: int = 128, hidden: int = 0, **kwargs):
         super().__init__(**kwargs)
-        self.size, self.width = int(size), int(width)
+        self.size, self.width, self.hidden = int(size), int(width), int(hidden)
         self.base = 4 if self.size <= 16 else 8
         ups = int(math.log2(self.size // self.base))
         if self.base * 2**ups != self.size:
             raise ValueError(f"size must be {self.base} * 2^n, got {size}")
+        self.hidden_layer = (
+            layers.Dense(self.hidden, activation="elu", name="hidden") if self.hidden else None
+        )
         self.project = layers.Dense(self.base * self.base * self.width, name="project")
         self.reshape = layers.Reshape((self.base, self.base, self.width))
         self.blocks = []
@@ -42,7 +49,8 @@ class BEGANDecoder(keras.Model):
         self.to_rgb = layers.Conv2D(3, 3, padding="same", name="to_rgb")
 
     def call(self, inputs, training=None):
-        x = self.reshape(self.project(inputs))
+        x = self.hidden_layer(inputs) if self.hidden_layer is not None else inputs
+        x = self.reshape(self.project(x))
         for i, (first, second) in enumerate(self.blocks):
             x = second(first(x))
             if i < len(self.blocks) - 1:
@@ -50,4 +58,9 @@ class BEGANDecoder(keras.Model):
         return self.to_rgb(x)
 
     def get_config(self):
-        return {**super().get_config(), "size": self.size, "width": self.width}
+        return {
+            **super().get_config(),
+            "size": self.size,
+            "width": self.width,
+            "hidden": self.hidden,
+        }

@@ -33,6 +33,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "size": 32,
         "noise_dim": 64,
         "width": 16,
+        "hidden": 0,
         "labeler_width": 8,
         "code_dim": 64,
         "learning_rate": 8e-5,
@@ -58,6 +59,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "size": 64,
         "noise_dim": 64,
         "width": 128,
+        "hidden": 0,
         "labeler_width": 128,
         "code_dim": 64,
         "learning_rate": 8e-5,
@@ -95,6 +97,8 @@ class CausalBEGANStage(ImageStage):
             ``"paper"`` (64 px, 128 channels, batch 16, the reference's).
         noise_dim: z's dimension.
         width: channels of the generator and the autoencoder (paper 128).
+        hidden: units of an ELU layer before the generator's first
+            projection (0: none, the paper's).
         labeler_width: the Labeler encoder's first channels.
         code_dim: the autoencoder's code.
         learning_rate, beta_1, beta_2: Adam's, for both sides.
@@ -124,6 +128,7 @@ class CausalBEGANStage(ImageStage):
         preset: str = "quick",
         noise_dim: int | None = None,
         width: int | None = None,
+        hidden: int | None = None,
         labeler_width: int | None = None,
         code_dim: int | None = None,
         learning_rate: float | None = None,
@@ -148,6 +153,8 @@ class CausalBEGANStage(ImageStage):
         size = int(options.pop("size"))
         if int(options["lr_halve_every"]) < 0:
             raise CkganError("option lr_halve_every must be 0 (never) or a number of steps")
+        if int(options["hidden"]) < 0:
+            raise CkganError("option hidden must be 0 (no hidden layer) or a number of units")
         if float(options["mode_seeking"]) < 0:
             raise CkganError("option mode_seeking must be 0 (off) or positive")
         super().__init__(nodes, size, **options)
@@ -155,8 +162,8 @@ class CausalBEGANStage(ImageStage):
     def build_model(self) -> CausalBEGAN:
         o, k = self.options, len(self.nodes)
         return CausalBEGAN(
-            BEGANDecoder(self.size, o["width"], name="generator"),
-            BEGANDecoder(self.size, o["width"], name="ema_generator"),
+            BEGANDecoder(self.size, o["width"], o["hidden"], name="generator"),
+            BEGANDecoder(self.size, o["width"], o["hidden"], name="ema_generator"),
             BEGANAutoencoder(self.size, o["width"], o["code_dim"], name="autoencoder"),
             BEGANEncoder(self.size, k, o["labeler_width"], name="labeler"),
             num_labels=k,
