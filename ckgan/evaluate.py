@@ -164,7 +164,6 @@ def diversity(run: Run, judge: Judge, vectors: int = 6, per_vector: int = 48, se
     counts = np.bincount(index)
     common = [int(i) for i in np.argsort(-counts)[:vectors] if counts[i] >= 16]
     factors = [f for f, r2 in judge.nuisance_r2.items() if r2 >= 0.8]
-    cols = [judge.nuisance.index(f) for f in factors]
     per_vector_out = []
     for i in common:
         real = images[index == i][:200]
@@ -176,12 +175,13 @@ def diversity(run: Run, judge: Judge, vectors: int = 6, per_vector: int = 48, se
             "features": _spread(judge.features(fake)) / max(_spread(judge.features(real)), 1e-9),
         }
         if factors:
-            fake_f = judge.read_nuisance(fake)[:, cols]
-            real_f = judge.read_nuisance(real)[:, cols]
-            entry["nuisance"] = {
-                f: float(fake_f[:, j].std() / max(real_f[:, j].std(), 1e-9))
-                for j, f in enumerate(factors)
-            }
+            fake_f, real_f = judge.read_nuisance(fake), judge.read_nuisance(real)
+            entry["nuisance"] = {}
+            for f in factors:
+                cols = judge.nuisance_columns[f]  # a circular factor's spread is 2-d
+                fake_spread = np.sqrt(fake_f[:, cols].var(axis=0).sum())
+                real_spread = np.sqrt(real_f[:, cols].var(axis=0).sum())
+                entry["nuisance"][f] = float(fake_spread / max(real_spread, 1e-9))
         per_vector_out.append(entry)
     summary: dict[str, Any] = {"per_vector": per_vector_out}
     if per_vector_out:

@@ -5,7 +5,9 @@ labels it was generated from, and how do generated images spread in the
 judge's feature space (Frechet distance, diversity given the labels)? When the
 dataset knows the nuisance factors behind each image (synthfaces), the judge
 also learns to read them back, so that their spread among generated images
-can be measured. It is trained once per dataset and image size, and cached.
+can be measured; a factor the dataset calls circular (a hue, where 0 and 1
+are the same colour) is read as a point on the circle, ``(cos, sin)``. It is
+trained once per dataset and image size, and cached.
 
 Half of its training batches are blurred (shrunk to a random size and
 enlarged back), so that it reads labels and nuisance factors alike on sharp
@@ -62,7 +64,8 @@ class Judge:
     """Attribute classifier over ``nodes`` for ``size x size`` images.
 
     ``accuracy`` maps each attribute to its held-out (test split) accuracy;
-    ``nuisance_r2`` each nuisance factor to the held-out R^2 of its read-back.
+    ``nuisance_r2`` each nuisance factor to the held-out R^2 of its read-back
+    (over both coordinates of a ``circular`` one).
     """
 
     def __init__(
@@ -72,11 +75,20 @@ class Judge:
         nuisance: Sequence[str] = (),
         accuracy=None,
         nuisance_r2=None,
+        circular: Sequence[str] = (),
     ):
         self.nodes = tuple(nodes)
         self.size = size
         self.nuisance = tuple(nuisance)
-        self.model = _build(len(self.nodes), size, len(self.nuisance))
+        self.circular = tuple(f for f in self.nuisance if f in set(circular))
+        #: each factor's columns in ``read_nuisance``'s output (two if circular)
+        self.nuisance_columns: dict[str, list[int]] = {}
+        for factor in self.nuisance:
+            start = sum(map(len, self.nuisance_columns.values()))
+            width = 2 if factor in self.circular else 1
+            self.nuisance_columns[factor] = list(range(start, start + width))
+        width = sum(map(len, self.nuisance_columns.values()))
+        self.model = _build(len(self.nodes), size, width)
         self.accuracy: dict[str, float] = dict(accuracy or {})
         self.nuisance_r2: dict[str, float] = dict(nuisance_r2 or {})
 
@@ -100,16 +112,18 @@ class Judge:
         weights, meta = base.with_suffix(".weights.h5"), base.with_suffix(".json")
         nodes = tuple(dataset.attributes)
         nuisance = tuple(dataset.nuisance("test")) if _has_arrays(dataset) else ()
+        circular = tuple(f for f in getattr(dataset, "circular_nuisance", ()) if f in nuisance)
         if weights.is_file() and meta.is_file():
             try:
                 info = json.loads(meta.read_text())
-                judge = cls(nodes, size, nuisance, info["accuracy"], info["nuisance_r2"])
+                judge = cls(nodes, size, nuisance, info["accuracy"], info["nuisance_r2"], circular)
                 judge.model.load_weights(weights)
-                if tuple(info["nodes"]) == nodes and tuple(info["nuisance"]) == nuisance:
+                same = (info["nodes"], info["nuisance"], info.get("circular", []))
+                if tuple(map(tuple, same)) == (nodes, nuisance, judge.circular):
                     return judge
             except Exception:  # a damaged cache entry is retrained, never trusted
                 pass
-        judge = cls(nodes, size, nuisance)
+        judge = cls(nodes, size, nuisance, circular=circular)
         judge.fit(dataset, epochs=epochs, max_train=max_train, verbose=verbose, seed=seed)
         tmp = weights.with_name(f".{os.getpid()}.{weights.name}")
         judge.model.save_weights(tmp)
@@ -117,6 +131,7 @@ class Judge:
         info = {
             "nodes": list(nodes),
             "nuisance": list(nuisance),
+            "circular": list(judge.circular),
             "accuracy": judge.accuracy,
             "nuisance_r2": judge.nuisance_r2,
         }
@@ -140,11 +155,23 @@ class Judge:
         self.accuracy = dict(zip(self.nodes, map(float, correct.mean(axis=0)), strict=True))
         if self.nuisance:
             predicted = self.read_nuisance(images)
-            residual = ((predicted - factors) ** 2).mean(axis=0)
-            total = factors.var(axis=0) + 1e-12
-            r2 = 1 - residual / total
-            self.nuisance_r2 = dict(zip(self.nuisance, map(float, r2), strict=True))
+            for factor, cols in self.nuisance_columns.items():
+                residual = ((predicted[:, cols] - factors[:, cols]) ** 2).mean(axis=0).sum()
+                total = factors[:, cols].var(axis=0).sum() + 1e-12
+                self.nuisance_r2[factor] = float(1 - residual / total)
         return self
+
+    def embed_nuisance(self, factors: np.ndarray) -> np.ndarray:
+        """Factor values ``(n, len(nuisance))`` as the judge reads them: a circular
+        one becomes ``cos, sin`` of its angle ``2 pi v``."""
+        columns = []
+        for i, factor in enumerate(self.nuisance):
+            v = factors[:, i].astype("float32")
+            if factor in self.circular:
+                columns += [np.cos(2 * np.pi * v), np.sin(2 * np.pi * v)]
+            else:
+                columns.append(v)
+        return np.stack(columns, axis=1).astype("float32")
 
     def _arrays(self, dataset, split, limit=None):
         nodes = list(self.nodes)
@@ -153,7 +180,7 @@ class Judge:
             labels = dataset.labels(split, nodes)[:limit].astype("float32")
             factors = dataset.nuisance(split)
             factors = np.stack([factors[k] for k in self.nuisance], axis=1)[:limit]
-            return images, labels, factors.astype("float32")
+            return images, labels, self.embed_nuisance(factors)
         images, labels = [], []
         ds = dataset.tf_dataset(split, nodes, size=self.size, images=True)
         for x, y in ds.batch(1024).as_numpy_iterator():
@@ -205,7 +232,8 @@ class Judge:
         return self._run(images, batch_size)[1]
 
     def read_nuisance(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
-        """The nuisance factors read back from images, ``(n, len(nuisance))``."""
+        """The nuisance factors read back from images, as ``embed_nuisance`` has them:
+        factor ``f`` in columns ``nuisance_columns[f]``."""
         if not self.nuisance:
             raise CkganError("this judge reads no nuisance factors (the dataset has none)")
         return self._run(images, batch_size)[2]
@@ -223,7 +251,7 @@ class Judge:
             out = self.model(images[i : i + batch_size], training=False)
             outputs.append([keras.ops.convert_to_numpy(o) for o in out])
         if not outputs:
-            widths = [len(self.nodes), FEATURES, len(self.nuisance)]
+            widths = [len(self.nodes), FEATURES, sum(map(len, self.nuisance_columns.values()))]
             return [np.zeros((0, w)) for w in widths]
         return [np.concatenate(parts) for parts in zip(*outputs, strict=True)]
 

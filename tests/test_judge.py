@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from fakes.images import Tinted
 
 from ckgan import Dataset
 from ckgan.judge import Judge, frechet_distance
@@ -44,6 +45,27 @@ def test_judge_learns_and_is_cached(monkeypatch):
     again = Judge.for_dataset(Squares(), 16, epochs=3, verbose=0)
     np.testing.assert_allclose(again.predict(images), judge.predict(images), atol=1e-6)
     assert again.accuracy == judge.accuracy
+
+
+def test_judge_reads_a_circular_factor_as_a_point_on_the_circle():
+    data = Tinted()
+    judge = Judge.for_dataset(data, 16, epochs=6, verbose=0)
+    assert judge.circular == ("hue",)
+    assert judge.nuisance_columns == {"hue": [0, 1], "light": [2]}
+    assert judge.accuracy["A"] > 0.95
+    assert judge.nuisance_r2["hue"] > 0.8 and judge.nuisance_r2["light"] > 0.8
+    # hue 0.02 and 0.98 are one colour: read close together, far from hue 0.5
+    rows = data._rows("test")
+    images = data.images("test")
+    read = judge.read_nuisance(images)
+    assert read.shape == (len(rows), 3)
+    near_0 = read[np.abs(rows[:, 1] - 0.02) < 0.02, :2].mean(axis=0)
+    near_1 = read[np.abs(rows[:, 1] - 0.98) < 0.02, :2].mean(axis=0)
+    half = read[np.abs(rows[:, 1] - 0.5) < 0.02, :2].mean(axis=0)
+    assert np.linalg.norm(near_0 - near_1) < 0.5 < np.linalg.norm(near_0 - half)
+    np.testing.assert_allclose(
+        judge.embed_nuisance(np.array([[0.0, 0.3], [1.0, 0.3]]))[:, :2], [[1, 0], [1, 0]], atol=1e-6
+    )
 
 
 def test_frechet_distance():

@@ -47,6 +47,8 @@ class SynthFaces(Dataset):
     attributes = ATTRIBUTES
     has_images = True
     image_sizes = (32, 64)
+    #: nuisance factors that wrap around (hue 0 and hue 1 are one colour)
+    circular_nuisance = ("background_hue",)
 
     def __init__(self, n: int = 50_000, seed: int = 0):
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 10:

@@ -43,3 +43,37 @@ class UniformLabels:
 
     def sample(self, n, do=None, seed=None):
         return np.random.default_rng(seed).integers(0, 2, (n, self.k)).astype(np.uint8)
+
+
+class Tinted(Dataset):
+    """16x16 images painted in a hue (circular) with a grey square of some lightness."""
+
+    name = "tinted"
+    attributes = ("A",)
+    has_images = True
+    cache_key = "tinted-test"
+    circular_nuisance = ("hue",)
+
+    def _rows(self, split):
+        n = {"train": 3000, "validation": 100, "test": 500}[split]
+        return np.random.default_rng(["train", "validation", "test"].index(split)).random((n, 3))
+
+    def labels(self, split="train", nodes=None):
+        return (self._rows(split)[:, :1] < 0.5).astype(np.uint8)
+
+    def nuisance(self, split="train"):
+        rows = self._rows(split)
+        return {"hue": rows[:, 1], "light": rows[:, 2]}
+
+    def images(self, split="train", size=16):
+        return self.render(self._rows(split), size)
+
+    @staticmethod
+    def render(rows, size=16):
+        """Rows of (label draw, hue, lightness) in [0, 1) to uint8 images."""
+        hue = rows[:, 1:2] * 6.0  # HSV at full saturation and value
+        rgb = np.clip(np.abs((hue - np.array([3.0, 2.0, 4.0])) % 6.0 - 3.0) - 1.0, 0, 1)
+        x = np.broadcast_to(rgb[:, None, None, :], (len(rows), size, size, 3)).copy()
+        x[:, 2:8, 2:8, :] = rows[:, 2, None, None, None]
+        x[rows[:, 0] < 0.5, 10:14, 10:14, :] = 0.0
+        return (x * 255).round().astype(np.uint8)
