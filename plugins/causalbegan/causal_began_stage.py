@@ -51,6 +51,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "lambda_z": 0.01,
         "ema_decay": 0.999,
         "mode_seeking": 0.01,
+        "latent_constraint": 0.0,
         "do_fraction": 0.0,
         "jit_compile": "auto",
     },
@@ -75,6 +76,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "lambda_z": 0.01,
         "ema_decay": 0.999,
         "mode_seeking": 0.0,
+        "latent_constraint": 0.0,
         "do_fraction": 0.0,
         "jit_compile": "auto",
     },
@@ -109,6 +111,9 @@ class CausalBEGANStage(ImageStage):
         ema_decay: of the sampling generator's moving average.
         mode_seeking: weight of the mode-seeking term (Mao et al. 2019) that
             makes images sharing labels differ with z (0: off, the paper's).
+        latent_constraint: weight of the term that makes the autoencoder's
+            encoder read z back from generated images (BEGAN-CS; needs
+            ``code_dim == noise_dim``; 0: off, the paper's).
         do_fraction: share of the generator's label rows drawn under
             single-node do(X=0/1) rather than from the label stage, so that it
             practises combinations outside the data (0: the paper's).
@@ -144,6 +149,7 @@ class CausalBEGANStage(ImageStage):
         lambda_z: float | None = None,
         ema_decay: float | None = None,
         mode_seeking: float | None = None,
+        latent_constraint: float | None = None,
         do_fraction: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
@@ -155,6 +161,13 @@ class CausalBEGANStage(ImageStage):
             raise CkganError("option lr_halve_every must be 0 (never) or a number of steps")
         if int(options["hidden"]) < 0:
             raise CkganError("option hidden must be 0 (no hidden layer) or a number of units")
+        if float(options["latent_constraint"]) < 0:
+            raise CkganError("option latent_constraint must be 0 (off) or positive")
+        if float(options["latent_constraint"]) and options["code_dim"] != options["noise_dim"]:
+            raise CkganError(
+                "option latent_constraint needs code_dim equal to noise_dim "
+                f"(got {options['code_dim']} and {options['noise_dim']})"
+            )
         if float(options["mode_seeking"]) < 0:
             raise CkganError("option mode_seeking must be 0 (off) or positive")
         super().__init__(nodes, size, **options)
@@ -184,6 +197,7 @@ class CausalBEGANStage(ImageStage):
                     "lambda_z",
                     "ema_decay",
                     "mode_seeking",
+                    "latent_constraint",
                 )  # fmt: skip
             },
             name="causal_began",

@@ -124,3 +124,17 @@ def test_mode_seeking_pairs_labels_with_other_noise_and_trains():
     assert np.isfinite(log[-1]["g_loss"]) and log[-1]["spread"] > 0
     with pytest.raises(CkganError, match="mode_seeking"):
         CausalBEGANStage(NODES, mode_seeking=-1)
+
+
+def test_latent_constraint_reads_z_back_from_generated_images():
+    tiny = {**TINY, "code_dim": 8, "learning_rate": 1e-3}
+    stage = CausalBEGANStage(NODES, **tiny, latent_constraint=1.0)
+    log = stage.fit(HALVES, UniformLabels(), steps=60, checkpoint_every=30, verbose=0, seed=1)
+    # the encoder and generator learn to recover z (U[-1, 1]: |z| averages 0.5)
+    assert log[-1]["latent"] < log[0]["latent"] and log[-1]["latent"] < 0.4
+    plain = CausalBEGANStage(NODES, **{**TINY, "code_dim": 8})
+    assert plain.model.latent_constraint == 0.0
+    with pytest.raises(CkganError, match="code_dim equal to noise_dim"):
+        CausalBEGANStage(NODES, **{**TINY, "code_dim": 6}, latent_constraint=0.1)
+    with pytest.raises(CkganError, match="latent_constraint must be"):
+        CausalBEGANStage(NODES, latent_constraint=-1)
