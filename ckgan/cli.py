@@ -7,6 +7,7 @@ exit non-zero, with no traceback. Nothing here imports TensorFlow at start-up.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import warnings
@@ -438,4 +439,7 @@ def data_show(name, n, size, split, out):
 
 def main() -> None:
     """Console-script entry point."""
+    # TensorFlow's C++ start-up notes (oneDNN, CPU features) are noise on a
+    # terminal; its errors still show. A value the user set wins.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     cli()

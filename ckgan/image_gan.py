@@ -93,15 +93,18 @@ class ImageGAN(keras.Model):
         x = ops.zeros((2, self.num_labels + self.noise_dim))
         self.generator(x, training=False)
         self.ema_generator(x, training=False)
-        images = ops.zeros((2, self.generator.size, self.generator.size, 3))
-        for name in self.network_names[2:]:
-            getattr(self, name)(images)
+        self.build_critics(ops.zeros((2, self.generator.size, self.generator.size, 3)))
         for avg, var in zip(self.ema_generator.variables, self.generator.variables, strict=True):
             avg.assign(var)
         for name, variables in self.optimizer_variables().items():
             self.optimizers[name].build(variables)
         self.built = True
         self._all_built = True
+
+    def build_critics(self, images) -> None:
+        """Call each critic once on ``images`` (zeros) to create its variables."""
+        for name in self.network_names[2:]:
+            getattr(self, name)(images)
 
     def draw_labels(self, rows: int):
         """``rows`` label vectors drawn from the pool at random, rounded to 0/1."""

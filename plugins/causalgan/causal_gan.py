@@ -133,6 +133,12 @@ class CausalGAN(ImageGAN):
     def optimizer_variables(self):
         return {name: net.trainable_variables for name, net in self.networks().items()}
 
+    def build_critics(self, images) -> None:
+        labels = ops.zeros((images.shape[0], self.num_labels))
+        self.discriminator(images, labels=labels)
+        self.labeler(images)
+        self.anti_labeler(images)
+
     def generator_inputs(self, batch: int):
         """``(inputs, labels)``: labels drawn from the pool, rounded, as noisy logits, then z."""
         labels = self.draw_labels(batch)
@@ -177,7 +183,11 @@ class CausalGAN(ImageGAN):
         var_lists = [net.trainable_variables for net in nets]
 
         def critics_loss():
-            logits = self.discriminator(ops.concatenate([images, fake], axis=0), groups=2)
+            logits = self.discriminator(
+                ops.concatenate([images, fake], axis=0),
+                groups=2,
+                labels=ops.concatenate([labels, fake_labels], axis=0),
+            )
             real, fake_logits = logits[:b], logits[b:]
             d_loss = _bce(ops.ones_like(real), real) + _bce(
                 ops.zeros_like(fake_logits), fake_logits
@@ -203,7 +213,7 @@ class CausalGAN(ImageGAN):
 
             def generator_loss(inputs=inputs, fake_labels=fake_labels):
                 fake = self.generator(inputs, training=True)
-                logits = self.discriminator(fake)
+                logits = self.discriminator(fake, labels=fake_labels)
                 adversarial = _bce(ops.ones_like(logits), logits)
                 weights = self.label_weights(fake_labels, rates)
                 label = _weighted_bce(fake_labels, self.labeler(fake), weights)

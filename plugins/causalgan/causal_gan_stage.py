@@ -45,6 +45,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "k_decay_steps": 3000.0,
         "ema_decay": 0.999,
         "balance_labels": True,
+        "projection": False,
         "do_fraction": 0.0,
         "jit_compile": "auto",
     },
@@ -69,6 +70,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "k_decay_steps": 1000.0,
         "ema_decay": 0.999,
         "balance_labels": False,
+        "projection": False,
         "do_fraction": 0.0,
         "jit_compile": "auto",
     },
@@ -107,6 +109,9 @@ class CausalGANStage(ImageStage):
         ema_decay: of the sampling generator's moving average.
         balance_labels: weigh the label losses by each value's rarity, so
             that rare attributes (Bald, Mustache) get drawn (off: the paper's).
+        projection: condition the discriminator on the labels by a projection
+            (Miyato & Koyama 2018), so that it also judges whether an image
+            shows its labels (off: the paper's unconditional discriminator).
         do_fraction: share of the generator's label rows drawn under
             single-node do(X=0/1) rather than from the label stage, so that it
             practises combinations outside the data (0: the paper's).
@@ -140,6 +145,7 @@ class CausalGANStage(ImageStage):
         k_decay_steps: float | None = None,
         ema_decay: float | None = None,
         balance_labels: bool | None = None,
+        projection: bool | None = None,
         do_fraction: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
@@ -162,7 +168,7 @@ class CausalGANStage(ImageStage):
         def generator(name):
             return DCGANGenerator(self.size, o["width"], o["kernel_size"], name=name)
 
-        def critic(outputs, width, name, minibatch=0):
+        def critic(outputs, width, name, minibatch=0, projection=0):
             return ConvClassifier(
                 self.size,
                 outputs,
@@ -171,13 +177,20 @@ class CausalGANStage(ImageStage):
                 minibatch_kernels=minibatch,
                 minibatch_dims=o["minibatch_dims"],
                 norm=o["discriminator_norm"],
+                projection=projection,
                 name=name,
             )
 
         return CausalGAN(
             generator("generator"),
             generator("ema_generator"),
-            critic(1, o["width"], "discriminator", o["minibatch_kernels"]),
+            critic(
+                1,
+                o["width"],
+                "discriminator",
+                o["minibatch_kernels"],
+                k if o["projection"] else 0,
+            ),
             critic(k, o["labeler_width"], "labeler"),
             critic(k, o["labeler_width"], "anti_labeler"),
             num_labels=k,

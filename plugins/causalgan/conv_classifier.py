@@ -28,6 +28,9 @@ class ConvClassifier(keras.Model):
             each convolution but the first; never batch norm, which would mix
             real and fake statistics and make a row depend on its batch).
         negative_slope: of the leaky ReLUs.
+        projection: number of labels the logit is also conditioned on by a
+            projection (Miyato & Koyama 2018): ``+ <embed(labels), features>``;
+            0: none (an unconditional discriminator, the paper's).
     """
 
     def __init__(
@@ -40,6 +43,7 @@ class ConvClassifier(keras.Model):
         minibatch_dims: int = 5,
         norm: str = "none",
         negative_slope: float = 0.2,
+        projection: int = 0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -66,8 +70,13 @@ class ConvClassifier(keras.Model):
             else None
         )
         self.head = layers.Dense(self.num_outputs, name="logits")
+        self.projection = int(projection)
+        features = 16 * self.width * 2 ** (n - 1) + self.minibatch_kernels
+        self.embed = (
+            layers.Dense(features, use_bias=False, name="embed") if self.projection else None
+        )
 
-    def call(self, images, groups: int = 1):
+    def call(self, images, groups: int = 1, labels=None):
         x = images
         for conv, norm in zip(self.convs, self.norms, strict=True):
             x = conv(x)
@@ -77,7 +86,11 @@ class ConvClassifier(keras.Model):
         x = self.flatten(x)
         if self.minibatch is not None:
             x = self.minibatch(x, groups=groups)
-        return self.head(x)
+        if self.embed is None:
+            return self.head(x)
+        if labels is None:
+            raise ValueError("a projection discriminator needs the labels of its images")
+        return self.head(x) + keras.ops.sum(self.embed(labels) * x, axis=-1, keepdims=True)
 
     def get_config(self):
         return {
@@ -90,4 +103,5 @@ class ConvClassifier(keras.Model):
             "minibatch_dims": self.minibatch_dims,
             "norm": self.norm,
             "negative_slope": self.negative_slope,
+            "projection": self.projection,
         }

@@ -150,3 +150,20 @@ def test_balanced_label_weights_follow_the_pool_rates():
     assert PRESETS["quick"]["balance_labels"] and not PRESETS["paper"]["balance_labels"]
     plain = CausalGANStage(NODES, **TINY, balance_labels=False).model
     assert (np.asarray(plain.label_weights(pool[:4])) == 1).all()
+
+
+def test_a_projection_discriminator_judges_the_labels_too(label_generator):
+    critic = ConvClassifier(size=16, outputs=1, width=4, kernel_size=3, projection=3)
+    images = np.random.default_rng(0).normal(size=(4, 16, 16, 3)).astype("float32")
+    labels = np.eye(3, dtype="float32")[[0, 1, 2, 0]]
+    logits = np.asarray(critic(images, labels=labels))
+    assert logits.shape == (4, 1)
+    assert not np.allclose(np.asarray(critic(images, labels=1 - labels)), logits)
+    with pytest.raises(ValueError, match="needs the labels"):
+        critic(images)
+    again = ConvClassifier.from_config(critic.get_config())
+    assert again.projection == 3 and again.get_config() == critic.get_config()
+    stage = CausalGANStage(NODES, **TINY, projection=True)
+    log = stage.fit(Blocks(), label_generator, steps=2, verbose=0)
+    assert np.isfinite(log[-1]["d_loss"]) and stage.model.discriminator.projection == 3
+    assert CausalGANStage(NODES, **TINY).model.discriminator.embed is None
