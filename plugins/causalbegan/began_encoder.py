@@ -16,17 +16,30 @@ class BEGANEncoder(keras.Model):
     3x3 convolutions of ``width * (i + 1)`` channels, each block but the last
     followed by a stride-2 convolution, down to ``base x base`` (8, or 4 at
     16 px); then a dense layer to ``outputs`` (the 64-dim code, or a
-    Labeler's k logits). Rows never mix.
+    Labeler's k logits). Rows never mix, unless ``minibatch_std``.
 
     Args:
         size: input side in pixels.
         outputs: size of the output vector.
         width: channels of the first block (paper: 128, so 128..512 at 64 px).
+        minibatch_std: append, before the dense layer, a channel holding the
+            mean standard deviation of the features across each group of the
+            batch (Karras et al. 2018): a discriminator that sees how varied a
+            batch is can punish a generator that draws one image (off: the
+            paper's).
     """
 
-    def __init__(self, size: int = 64, outputs: int = 64, width: int = 128, **kwargs):
+    def __init__(
+        self,
+        size: int = 64,
+        outputs: int = 64,
+        width: int = 128,
+        minibatch_std: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.size, self.num_outputs, self.width = int(size), int(outputs), int(width)
+        self.minibatch_std = bool(minibatch_std)
         self.base = 4 if self.size <= 16 else 8
         downs = int(math.log2(self.size // self.base))
         if self.base * 2**downs != self.size:
@@ -46,11 +59,19 @@ class BEGANEncoder(keras.Model):
         self.flatten = layers.Flatten()
         self.head = layers.Dense(self.num_outputs, name="head")
 
-    def call(self, images, training=None):
+    def call(self, images, training=None, groups: int = 1):
         x = self.stem(images)
         for block in self.blocks:
             for layer in block:
                 x = layer(x)
+        if self.minibatch_std:
+            n, h, w, c = x.shape
+            grouped = keras.ops.reshape(x, (groups, -1, h, w, c))
+            std = keras.ops.sqrt(keras.ops.var(grouped, axis=1) + 1e-8)
+            per_group = keras.ops.mean(std, axis=(1, 2, 3))  # (groups,)
+            rows = keras.ops.repeat(per_group, n // groups)
+            channel = keras.ops.ones_like(x[..., :1]) * keras.ops.reshape(rows, (-1, 1, 1, 1))
+            x = keras.ops.concatenate([x, channel], axis=-1)
         return self.head(self.flatten(x))
 
     def get_config(self):
@@ -59,4 +80,5 @@ class BEGANEncoder(keras.Model):
             "size": self.size,
             "outputs": self.num_outputs,
             "width": self.width,
+            "minibatch_std": self.minibatch_std,
         }

@@ -163,7 +163,7 @@ class CausalBEGAN(ImageGAN):
         def losses():
             fake = self.generator(inputs, training=True)
             both = ops.concatenate([images, fake], axis=0)
-            codes = self.autoencoder.encoder(both)
+            codes = self.autoencoder.encoder(both, groups=2)  # real and fake apart
             error = ops.abs(self.autoencoder.decoder(codes) - both)
             recon_real, recon_fake = ops.mean(error[:b]), ops.mean(error[b:])
             p = ops.sigmoid(self.labeler(both))

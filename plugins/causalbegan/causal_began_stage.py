@@ -52,6 +52,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "ema_decay": 0.999,
         "mode_seeking": 0.01,
         "latent_constraint": 0.0,
+        "minibatch_std": False,
         "do_fraction": 0.0,
         "jit_compile": "auto",
     },
@@ -77,6 +78,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "ema_decay": 0.999,
         "mode_seeking": 0.0,
         "latent_constraint": 0.0,
+        "minibatch_std": False,
         "do_fraction": 0.0,
         "jit_compile": "auto",
     },
@@ -114,6 +116,8 @@ class CausalBEGANStage(ImageStage):
         latent_constraint: weight of the term that makes the autoencoder's
             encoder read z back from generated images (BEGAN-CS; needs
             ``code_dim == noise_dim``; 0: off, the paper's).
+        minibatch_std: let the autoencoder's encoder see how varied the real
+            and the generated half of a batch are (off: the paper's).
         do_fraction: share of the generator's label rows drawn under
             single-node do(X=0/1) rather than from the label stage, so that it
             practises combinations outside the data (0: the paper's).
@@ -150,6 +154,7 @@ class CausalBEGANStage(ImageStage):
         ema_decay: float | None = None,
         mode_seeking: float | None = None,
         latent_constraint: float | None = None,
+        minibatch_std: bool | None = None,
         do_fraction: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
@@ -177,7 +182,9 @@ class CausalBEGANStage(ImageStage):
         return CausalBEGAN(
             BEGANDecoder(self.size, o["width"], o["hidden"], name="generator"),
             BEGANDecoder(self.size, o["width"], o["hidden"], name="ema_generator"),
-            BEGANAutoencoder(self.size, o["width"], o["code_dim"], name="autoencoder"),
+            BEGANAutoencoder(
+                self.size, o["width"], o["code_dim"], o["minibatch_std"], name="autoencoder"
+            ),
             BEGANEncoder(self.size, k, o["labeler_width"], name="labeler"),
             num_labels=k,
             noise_dim=o["noise_dim"],

@@ -138,3 +138,21 @@ def test_latent_constraint_reads_z_back_from_generated_images():
         CausalBEGANStage(NODES, **{**TINY, "code_dim": 6}, latent_constraint=0.1)
     with pytest.raises(CkganError, match="latent_constraint must be"):
         CausalBEGANStage(NODES, latent_constraint=-1)
+
+
+def test_minibatch_std_sees_only_its_own_group_and_trains():
+    encoder = BEGANEncoder(size=16, outputs=3, width=4, minibatch_std=True)
+    x = np.random.default_rng(0).normal(size=(8, 16, 16, 3)).astype("float32")
+    out = np.asarray(encoder(x, groups=2))
+    changed_second = x.copy()
+    changed_second[4:] *= 3.0
+    np.testing.assert_allclose(np.asarray(encoder(changed_second, groups=2))[:4], out[:4])
+    changed_first = x.copy()
+    changed_first[1:4] *= 3.0  # row 0 is the same image, its group more varied
+    assert not np.allclose(np.asarray(encoder(changed_first, groups=2))[0], out[0])
+    plain = BEGANEncoder(size=16, outputs=3, width=4)
+    plain(x)
+    assert encoder.head.kernel.shape[0] == plain.head.kernel.shape[0] + 4 * 4  # + a channel
+    stage = CausalBEGANStage(NODES, **TINY, minibatch_std=True)
+    log = stage.fit(HALVES, UniformLabels(), steps=2, verbose=0)
+    assert np.isfinite(log[-1]["d_loss"]) and stage.model.autoencoder.encoder.minibatch_std
