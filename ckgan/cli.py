@@ -192,7 +192,11 @@ def _options(values: tuple[str, ...], option: str) -> dict[str, Any]:
 )
 @click.option("--size", type=click.Choice(["16", "32", "64"]), help="Image size (preset's).")
 @click.option("--label-steps", type=click.IntRange(min=1), help="Label-stage training steps.")
-@click.option("--image-steps", type=click.IntRange(min=1), help="Image-stage training steps.")
+@click.option(
+    "--image-steps",
+    type=click.IntRange(min=1),
+    help="Image-stage training steps (default: the stage preset's).",
+)
 @click.option(
     "--checkpoint-every", type=click.IntRange(min=1), help="Image-stage steps between checkpoints."
 )

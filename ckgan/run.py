@@ -102,7 +102,8 @@ def reordered_truth(truth, graph: CausalGraph):
 
 PRESETS = {
     # quick: 32x32 on a 2-core CPU in about 15 minutes; paper: the paper's settings (GPU).
-    # The batch size is the image stage's own (its preset of the same name).
+    # The batch size is the image stage's own (its preset of the same name), and
+    # so are the steps where the stage's preset has a "steps" option.
     "quick": {"size": 32, "image_steps": 3000, "checkpoint_every": 250},
     "paper": {"size": 64, "image_steps": 100_000, "checkpoint_every": 2000},
 }
@@ -162,7 +163,7 @@ def train(
             "image_options": dict(image_options or {}),
             "preset": preset if image != "none" else None,
             "size": size or settings.get("size"),
-            "image_steps": image_steps or settings.get("image_steps"),
+            "image_steps": image_steps,
             "batch_size": settings.get("batch_size"),
             "checkpoint_every": checkpoint_every or settings.get("checkpoint_every"),
         }
@@ -191,6 +192,9 @@ def train(
             stage_cls, f"image stage '{config['image']}'", causal_graph.nodes,
             size=config["size"], preset=config["preset"], **config.get("image_options", {}),
         )  # fmt: skip
+        if not config["image_steps"]:
+            steps = stage.options.get("steps") or PRESETS[config["preset"]]["image_steps"]
+            config["image_steps"] = int(steps)
 
     out.mkdir(parents=True, exist_ok=True)
     if not resume:

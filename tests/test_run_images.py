@@ -36,14 +36,15 @@ TRAIN = ["run", "--labels", "tabular", "--image", "causalgan", "--data", "tinyfa
 
 def test_run_intervene_and_sample(tmp_path):
     out = tmp_path / "run"
-    result = invoke(*TRAIN, "--image-steps", 4, "--image-option", "width=8", "--out", out)
+    # the steps from the stage's own option: --image-steps is only an override
+    result = invoke(*TRAIN, "--image-option", "steps=4", "--image-option", "width=8", "--out", out)
     assert result.exit_code == 0, result.output
     assert (out / "image" / "image_stage.json").is_file()
     assert Run(out).image_stage.options["width"] == 8  # the preset's is 32
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["step0000004.png"]
     assert {p.name for p in (out / "interventions").iterdir()} >= {"Mustache=1.png"}
     config = json.loads((out / "config.json").read_text())
-    assert config["status"] == "done" and config["size"] == 16
+    assert config["status"] == "done" and config["size"] == 16 and config["image_steps"] == 4
 
     grid = tmp_path / "grid.png"
     result = invoke("intervene", "--run", out, "--set", "Mustache=1", "--n", 4, "--out", grid)

@@ -43,6 +43,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         # 32, not 64: BEGAN steps cost about twice CausalGAN's here, and the
         # quick preset must finish in about 15 minutes on 2 CPU cores.
         "batch_size": 32,
+        "steps": 3000,
         "gamma": 1.0,
         "gamma_label": 0.5,
         "zeta": 0.5,
@@ -69,6 +70,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "beta_2": 0.999,
         "lr_halve_every": 100_000,
         "batch_size": 16,
+        "steps": 100_000,
         "gamma": 0.5,
         "gamma_label": 0.5,
         "zeta": 0.5,
@@ -108,6 +110,7 @@ class CausalBEGANStage(ImageStage):
         learning_rate, beta_1, beta_2: Adam's, for both sides.
         lr_halve_every: halve the learning rate every so many steps (0: never).
         batch_size: images per step (``fit``'s default).
+        steps: training steps a run takes by default (``ckgan run``).
         gamma, gamma_label, zeta: the margins.
         lambda_k, lambda_l, lambda_z: the rates of ``k_t``, ``l_t``, ``z_t``.
         ema_decay: of the sampling generator's moving average.
@@ -127,7 +130,9 @@ class CausalBEGANStage(ImageStage):
     kind = "causalbegan"
     sizes = (16, 32, 64)
     presets = PRESETS
-    positive_options = ("noise_dim", "width", "labeler_width", "code_dim", "batch_size")
+    positive_options = (
+        "noise_dim", "width", "labeler_width", "code_dim", "batch_size", "steps",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -145,6 +150,7 @@ class CausalBEGANStage(ImageStage):
         beta_2: float | None = None,
         lr_halve_every: int | None = None,
         batch_size: int | None = None,
+        steps: int | None = None,
         gamma: float | None = None,
         gamma_label: float | None = None,
         zeta: float | None = None,

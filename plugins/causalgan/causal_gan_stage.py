@@ -40,6 +40,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "beta_1": 0.5,
         "beta_2": 0.999,
         "batch_size": 64,
+        "steps": 3000,
         "generator_updates": 2,
         "label_weight": 1.0,
         "k_decay_steps": 3000.0,
@@ -65,6 +66,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "beta_1": 0.5,
         "beta_2": 0.999,
         "batch_size": 64,
+        "steps": 100_000,
         "generator_updates": 6,
         "label_weight": 1.0,
         "k_decay_steps": 1000.0,
@@ -102,6 +104,7 @@ class CausalGANStage(ImageStage):
         discriminator_norm: ``"none"`` or ``"layer"`` (never batch norm).
         learning_rate, beta_1, beta_2: Adam's, for all networks.
         batch_size: images per step (``fit``'s default).
+        steps: training steps a run takes by default (``ckgan run``).
         generator_updates: generator updates per step (each step updates the
             discriminator, Labeler and Anti-Labeler once).
         label_weight: the Labeler term's weight in the generator's loss.
@@ -121,7 +124,9 @@ class CausalGANStage(ImageStage):
     kind = "causalgan"
     sizes = (16, 32, 64)
     presets = PRESETS
-    positive_options = ("noise_dim", "width", "labeler_width", "kernel_size", "batch_size")
+    positive_options = (
+        "noise_dim", "width", "labeler_width", "kernel_size", "batch_size", "steps",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -140,11 +145,12 @@ class CausalGANStage(ImageStage):
         beta_1: float | None = None,
         beta_2: float | None = None,
         batch_size: int | None = None,
+        steps: int | None = None,
         generator_updates: int | None = None,
         label_weight: float | None = None,
         k_decay_steps: float | None = None,
         ema_decay: float | None = None,
-        balance_labels: bool | None = None,
+        balance_labels: bool | str | None = None,
         projection: bool | None = None,
         do_fraction: float | None = None,
         jit_compile: bool | str | None = None,
@@ -203,7 +209,7 @@ class CausalGANStage(ImageStage):
             label_weight=o["label_weight"],
             k_decay_steps=o["k_decay_steps"],
             ema_decay=o["ema_decay"],
-            balance_labels=bool(o["balance_labels"]),
+            balance_labels=o["balance_labels"],
             name="causal_gan",
         )
 
