@@ -99,7 +99,7 @@ class CausalGAN(ImageGAN):
         label_weight: float = 1.0,
         k_decay_steps: float = 3000.0,
         ema_decay: float = 0.999,
-        balance_labels: bool | str = False,
+        balance_labels: bool = False,
         seed: int | None = None,
         **kwargs,
     ):
@@ -122,9 +122,7 @@ class CausalGAN(ImageGAN):
         self.generator_updates = int(generator_updates)
         self.label_weight = float(label_weight)
         self.k_decay_steps = float(k_decay_steps)
-        self.balance_labels = (
-            balance_labels if balance_labels == "generator" else bool(balance_labels)
-        )
+        self.balance_labels = bool(balance_labels)
         self.optimizers = {
             name: keras.optimizers.Adam(
                 learning_rate, beta_1=beta_1, beta_2=beta_2, name=f"{name}_adam"
@@ -195,8 +193,6 @@ class CausalGAN(ImageGAN):
                 ops.zeros_like(fake_logits), fake_logits
             )
             weights = self.label_weights(labels, rates)
-            if self.balance_labels == "generator":  # the Labeler stays calibrated
-                weights = ops.ones_like(labels)
             l_loss = _weighted_bce(labels, self.labeler(images), weights)
             a_loss = _bce(fake_labels, self.anti_labeler(fake))
             return d_loss + l_loss + a_loss, (d_loss, l_loss, a_loss, real, fake_logits)

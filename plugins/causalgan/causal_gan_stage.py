@@ -27,6 +27,16 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Bald 0.04, Mustache 0.48, Eyeglasses 0.60, Narrow_Eyes 0.37; the judge
     # reads real ones at 0.97-1.0); balanced: 0.26 / 0.60 / 0.69 / 0.53 at the
     # same FD (13 vs 11) and nuisance spread (0.72-1.01). One run each.
+    # projection: a label-conditioned discriminator, 3000 steps, the judge of
+    # 2026-11-28 (blur-robust, 11 nuisance factors): judge FD 4.6 vs 7.5,
+    # agreement 0.88-0.98 vs 0.88-0.98 (Male 0.94 vs 0.91), nuisance spread
+    # 0.84-1.08 vs 0.71-1.03; shown under do(X=1): Narrow_Eyes 0.77 vs 0.54,
+    # Bald 0.13 vs 0.07, Mustache 0.42 vs 0.50. Not better for the rare
+    # values, one run each: a Labeler twice as wide (Bald 0.12), the balanced
+    # weights on the generator's loss only (0.08), 20% of the label rows
+    # drawn under single-node do (0.03), k_t decaying over 1000 steps (0.08).
+    # The generator draws grey-haired old faces for Bald=1, which the Labeler
+    # (precision 0.4-0.5 on real Bald) accepts.
     "quick": {
         "size": 32,
         "noise_dim": 64,
@@ -46,7 +56,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "k_decay_steps": 3000.0,
         "ema_decay": 0.999,
         "balance_labels": True,
-        "projection": False,
+        "projection": True,
         "do_fraction": 0.0,
         "jit_compile": "auto",
     },
@@ -150,7 +160,7 @@ class CausalGANStage(ImageStage):
         label_weight: float | None = None,
         k_decay_steps: float | None = None,
         ema_decay: float | None = None,
-        balance_labels: bool | str | None = None,
+        balance_labels: bool | None = None,
         projection: bool | None = None,
         do_fraction: float | None = None,
         jit_compile: bool | str | None = None,
@@ -209,7 +219,7 @@ class CausalGANStage(ImageStage):
             label_weight=o["label_weight"],
             k_decay_steps=o["k_decay_steps"],
             ema_decay=o["ema_decay"],
-            balance_labels=o["balance_labels"],
+            balance_labels=bool(o["balance_labels"]),
             name="causal_gan",
         )
 
