@@ -154,7 +154,7 @@ class Judge:
             # times NUISANCE_WEIGHT: plain MSE on [0, 1] values (about 0.08 of the
             # share) left head_y at R^2 0.79-0.90 from one training to the next;
             # a weight of 1 cost the labels (Smiling read at 0.86)
-            factors = self._arrays(dataset, "train", max_train)[2]
+            factors = self._factors(dataset, "train", max_train)
             scale = NUISANCE_WEIGHT / (factors.var(axis=0) + 1e-6)
             scale = keras.ops.convert_to_tensor(scale.astype("float32"))
 
@@ -188,14 +188,17 @@ class Judge:
                 columns.append(v)
         return np.stack(columns, axis=1).astype("float32")
 
+    def _factors(self, dataset, split, limit=None):
+        """The nuisance factors of ``split``, embedded as the judge reads them."""
+        factors = dataset.nuisance(split)
+        return self.embed_nuisance(np.stack([factors[k] for k in self.nuisance], axis=1)[:limit])
+
     def _arrays(self, dataset, split, limit=None):
         nodes = list(self.nodes)
         if self.nuisance:
             images = np.asarray(dataset.images(split, self.size))[:limit]
             labels = dataset.labels(split, nodes)[:limit].astype("float32")
-            factors = dataset.nuisance(split)
-            factors = np.stack([factors[k] for k in self.nuisance], axis=1)[:limit]
-            return images, labels, self.embed_nuisance(factors)
+            return images, labels, self._factors(dataset, split, limit)
         images, labels = [], []
         ds = dataset.tf_dataset(split, nodes, size=self.size, images=True)
         for x, y in ds.batch(1024).as_numpy_iterator():

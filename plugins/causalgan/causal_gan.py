@@ -46,6 +46,8 @@ class CausalGAN(ImageGAN):
       * Labeler: ``CE(L(x), l_real)``; Anti-Labeler: ``CE(AL(G), l_fake)``;
       * G: ``CE(D(G), 1) + label_weight * CE(L(G), l_fake) - k_t CE(AL(G), l_fake)``
         with ``k_t = exp(-t / k_decay_steps)`` at train step ``t``.
+    A projection discriminator (``ConvClassifier(projection=k)``) also sees
+    the labels: the data's for real images, the ones asked for on fakes.
 
     One ``train_step`` is one update of D, Labeler and Anti-Labeler together
     (one tape: their losses share no variables), then ``generator_updates``
