@@ -169,18 +169,18 @@ def diversity(run: Run, judge: Judge, vectors: int = 6, per_vector: int = 48, se
         real = images[index == i][:200]
         vector = labels[index == i][0]
         fake = run.image_stage.generate(np.repeat(vector[None], per_vector, axis=0), seed=seed)
+        fake_read, real_read = judge.read(fake), judge.read(real)  # one pass each
         entry = {
             "labels": {n: int(v) for n, v in zip(run.graph.nodes, vector, strict=True)},
             "real_images": int(len(real)),
-            "features": _spread(judge.features(fake)) / max(_spread(judge.features(real)), 1e-9),
+            "features": _spread(fake_read["features"]) / max(_spread(real_read["features"]), 1e-9),
         }
         if factors:
-            fake_f, real_f = judge.read_nuisance(fake), judge.read_nuisance(real)
             entry["nuisance"] = {}
             for f in factors:
                 cols = judge.nuisance_columns[f]  # a circular factor's spread is 2-d
-                fake_spread = np.sqrt(fake_f[:, cols].var(axis=0).sum())
-                real_spread = np.sqrt(real_f[:, cols].var(axis=0).sum())
+                fake_spread = np.sqrt(fake_read["nuisance"][:, cols].var(axis=0).sum())
+                real_spread = np.sqrt(real_read["nuisance"][:, cols].var(axis=0).sum())
                 entry["nuisance"][f] = float(fake_spread / max(real_spread, 1e-9))
         per_vector_out.append(entry)
     summary: dict[str, Any] = {"per_vector": per_vector_out}

@@ -85,11 +85,11 @@ class Judge:
         self.circular = tuple(f for f in self.nuisance if f in set(circular))
         #: each factor's columns in ``read_nuisance``'s output (two if circular)
         self.nuisance_columns: dict[str, list[int]] = {}
+        width = 0
         for factor in self.nuisance:
-            start = sum(map(len, self.nuisance_columns.values()))
-            width = 2 if factor in self.circular else 1
-            self.nuisance_columns[factor] = list(range(start, start + width))
-        width = sum(map(len, self.nuisance_columns.values()))
+            step = 2 if factor in self.circular else 1
+            self.nuisance_columns[factor] = list(range(width, width + step))
+            width += step
         self.model = _build(len(self.nodes), size, width)
         self.accuracy: dict[str, float] = dict(accuracy or {})
         self.nuisance_r2: dict[str, float] = dict(nuisance_r2 or {})
@@ -166,10 +166,11 @@ class Judge:
         self.model.fit(train, epochs=epochs, verbose=verbose, shuffle=False)
 
         images, labels, factors = self._arrays(dataset, "test")
-        correct = (self.predict(images) >= 0.5) == (labels >= 0.5)
+        read = self.read(images)  # one pass for the labels and the factors
+        correct = (read["probabilities"] >= 0.5) == (labels >= 0.5)
         self.accuracy = dict(zip(self.nodes, map(float, correct.mean(axis=0)), strict=True))
         if self.nuisance:
-            predicted = self.read_nuisance(images)
+            predicted = read["nuisance"]
             for factor, cols in self.nuisance_columns.items():
                 residual = ((predicted[:, cols] - factors[:, cols]) ** 2).mean(axis=0).sum()
                 total = factors[:, cols].var(axis=0).sum() + 1e-12
@@ -239,6 +240,17 @@ class Judge:
             return tf.image.resize(small, [size, size]), targets
 
         return soften
+
+    def read(self, images: np.ndarray, batch_size: int = 512) -> dict[str, np.ndarray]:
+        """All the judge sees in one pass: ``probabilities`` (as ``predict``),
+        ``features`` and ``nuisance`` (as ``read_nuisance``; empty columns if none)."""
+        logits, features, *rest = self._run(images, batch_size)
+        nuisance = rest[0] if rest else np.zeros((len(logits), 0), "float32")
+        return {
+            "probabilities": 1.0 / (1.0 + np.exp(-logits)),
+            "features": features,
+            "nuisance": nuisance,
+        }
 
     def predict(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """``P(attribute = 1)`` for each image, ``(n, k)``."""
