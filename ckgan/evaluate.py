@@ -5,7 +5,12 @@ its truth, to the exact pmf observationally and under every single-node do.
 Image stage, judged by an attribute classifier trained on real images: label
 consistency, the do-versus-conditioning table (from generated images, next to
 the exact values), a Frechet distance in the judge's feature space, and the
-diversity of images that share a label vector, relative to real ones.
+diversity of images that share a label vector, relative to real ones. For
+every single-node ``do(X=x)``, the share of images that show ``x`` is given
+overall and among the images whose other labels make ``x`` rare in the data
+(a bald woman, a man wearing lipstick): the images a user asks an
+intervention for, and the ones a generator that copies the data's
+correlations gets wrong.
 """
 
 from __future__ import annotations
@@ -47,6 +52,55 @@ def evaluate(run: Run, n: int = 2000, seed: int = 0, verbose: int = 1) -> dict[s
     return result
 
 
+#: a context is rare for X=x when the data make x this many times less likely there
+RARE_RATIO = 0.1
+#: a do's rare-context share counts in the summary from this many images on
+RARE_MIN_IMAGES = 10
+#: pseudo-rows that pull a context's estimate towards the marginal (few rows: little evidence)
+RARE_PRIOR = 10.0
+
+
+def context_probability(
+    data_labels: np.ndarray, column: int, value: int, rows: np.ndarray, prior: float = RARE_PRIOR
+) -> tuple[np.ndarray, float]:
+    """``P_data(X=value | the other labels of each row)`` and ``P_data(X=value)``.
+
+    ``X`` is column ``column``. The conditional counts the data's rows that
+    match a row on every other label, shrunk towards the marginal by
+    ``prior`` pseudo-rows, so a context the data hardly hold is not called
+    rare (or common) on the strength of a few rows.
+    """
+    data = np.asarray(data_labels) >= 0.5
+    rows = np.asarray(rows) >= 0.5
+    if not len(data):
+        return np.full(len(rows), 0.5), 0.5
+    marginal = float((data[:, column] == value).mean())
+    others = [i for i in range(data.shape[1]) if i != column]
+    bits = 1 << np.arange(len(others), dtype=np.int64)
+    keys, inverse = np.unique(data[:, others].astype(np.int64) @ bits, return_inverse=True)
+    total = np.bincount(inverse, minlength=len(keys)).astype(float)
+    hits = np.bincount(inverse, weights=data[:, column] == value, minlength=len(keys))
+    row_key = rows[:, others].astype(np.int64) @ bits
+    pos = np.minimum(np.searchsorted(keys, row_key), len(keys) - 1)
+    found = keys[pos] == row_key
+    n, k = np.where(found, total[pos], 0.0), np.where(found, hits[pos], 0.0)
+    return (k + prior * marginal) / (n + prior), marginal
+
+
+def rare_rows(
+    data_labels: np.ndarray, column: int, value: int, rows: np.ndarray, ratio: float = RARE_RATIO
+) -> np.ndarray:
+    """Which ``rows`` (label vectors with ``X=value`` set) are a rare context for it.
+
+    Rare: the data make ``X=value`` at least ``1 / ratio`` times less likely
+    given the row's other labels than overall, ``P(x | others) < ratio P(x)``.
+    On synthfaces: women under do(Mustache=1) or do(Bald=1), men under
+    do(Wearing_Lipstick=1).
+    """
+    conditional, marginal = context_probability(data_labels, column, value, rows)
+    return conditional < ratio * marginal
+
+
 def _judged(run: Run, judge: Judge, labels: np.ndarray, seed: int) -> np.ndarray:
     """Judge's 0/1 reading of images generated from ``labels``, in graph order."""
     images = run.image_stage.generate(labels, seed=seed)
@@ -65,13 +119,21 @@ def image_metrics(run: Run, judge: Judge, n: int = 2000, seed: int = 0) -> dict[
     judged = _judged(run, judge, labels, seed)
     consistency = {"observational": _agreement(labels, judged, nodes), "do": {}}
     table: dict[str, Any] = {}
+    rare: dict[str, Any] = {}
     truth = run.truth()
-    for node in nodes:
+    data_labels = run.dataset.labels("train", nodes)
+    for column, node in enumerate(nodes):
         for value in (0, 1):
             key = f"{node}={value}"
             do_labels = run.sample_labels(per_case, do={node: value}, seed=seed)
             do_judged = _judged(run, judge, do_labels, seed)
             consistency["do"][key] = _agreement(do_labels, do_judged, nodes)
+            where = rare_rows(data_labels, column, value, do_labels)
+            shown_rare = do_judged[where, column] == value
+            rare[key] = {
+                "images": int(where.sum()),
+                "share": float(shown_rare.mean()) if where.any() else None,
+            }
             row = {"do": _means(do_judged, nodes)}
             try:
                 cond_labels = run.sample_labels(per_case, given={node: value}, seed=seed)
@@ -98,6 +160,17 @@ def image_metrics(run: Run, judge: Judge, n: int = 2000, seed: int = 0) -> dict[
         "worst": worst,
         "worst_value": shown[worst],
     }
+    out["shown_under_do_rare_context"] = rare
+    rated = {key: v["share"] for key, v in rare.items() if v["images"] >= RARE_MIN_IMAGES}
+    if rated:
+        worst = min(rated, key=rated.get)
+        out["shown_under_do_rare_context_summary"] = {
+            "mean": float(np.mean(list(rated.values()))),
+            "worst": worst,
+            "worst_value": rated[worst],
+            "cases": len(rated),
+            "ratio": RARE_RATIO,
+        }
     out["do_vs_condition"] = table
 
     # image quality: Frechet distance in the judge's feature space
@@ -197,6 +270,32 @@ def _spread(features: np.ndarray) -> float:
     return float(np.sqrt(features.var(axis=0).mean()))
 
 
+def rare_context_grids(run: Run, folder: str | Path, n: int = 8, seed: int = 0) -> list[Path]:
+    """A PNG per single-node do(X=x) with rare contexts: ``n`` images drawn in them.
+
+    The label rows come from the label stage under the do, kept where their
+    other labels make ``x`` rare in the data (``rare_rows``); cases with no
+    such row in 50 ``n`` draws get no grid.
+    """
+    from .viz import label_caption, save_grid
+
+    nodes = run.graph.nodes
+    data_labels = run.dataset.labels("train", nodes)
+    paths = []
+    for column, node in enumerate(nodes):
+        for value in (0, 1):
+            labels = run.sample_labels(50 * n, do={node: value}, seed=seed)
+            labels = labels[rare_rows(data_labels, column, value, labels)][:n]
+            if not len(labels):
+                continue
+            images = run.image_stage.generate(labels, seed=seed)
+            captions = [label_caption(row, nodes) for row in labels]
+            path = Path(folder) / f"{node}={value}.png"
+            paths.append(save_grid(images, path, ncols=n, captions=captions,
+                                   row_titles=[f"do({node}={value}),\nrare context"]))  # fmt: skip
+    return paths
+
+
 def write_report(run: Run, result: dict[str, Any], path: str | Path) -> Path:
     """A one-page HTML report: the tables and the do-vs-condition grids."""
     path = Path(path)
@@ -233,10 +332,17 @@ def write_report(run: Run, result: dict[str, Any], path: str | Path) -> Path:
             parts.append(f"<tr><td>{esc(node)}</td><td>{judge.get(node, float('nan')):.3f}</td>"
                          f"<td>{value:.3f}</td></tr>")  # fmt: skip
         parts.append("</table>")
-        parts.append("<table><tr><th>do</th><th>images showing the set value</th></tr>")
+        parts.append("<table><tr><th>do</th><th>images showing the set value</th>"
+                     "<th>in rare contexts</th><th>rare-context images</th></tr>")  # fmt: skip
+        rare = images.get("shown_under_do_rare_context", {})
         for key, value in images.get("shown_under_do", {}).items():
-            parts.append(f"<tr><td>do({esc(key)})</td><td>{value:.3f}</td></tr>")
-        parts.append("</table>")
+            case = rare.get(key, {})
+            share = "-" if case.get("share") is None else f"{case['share']:.3f}"
+            parts.append(f"<tr><td>do({esc(key)})</td><td>{value:.3f}</td><td>{share}</td>"
+                         f"<td>{case.get('images', 0)}</td></tr>")  # fmt: skip
+        parts.append("</table><p>A rare context: the image's other labels make the set value "
+                     f"at least {1 / RARE_RATIO:.0f} times less likely in the data than overall "
+                     "(a woman under do(Mustache=1)).</p>")  # fmt: skip
         parts.append(f"<p>Frechet distance (judge features): {images['frechet']:.3f} "
                      f"(real vs real: {images['frechet_real_vs_real']:.3f}); diversity given the "
                      f"labels (features): {images['diversity'].get('features', float('nan')):.2f}"
@@ -254,8 +360,14 @@ def write_report(run: Run, result: dict[str, Any], path: str | Path) -> Path:
                 text = "".join(f"<td>{'-' if c is None else f'{c:.3f}'}</td>" for c in cells)
                 parts.append(f"<tr><td>{esc(case)}</td><td>{esc(node)}</td>{text}</tr>")
         parts.append("</table>")
+        rare_grids = rare_context_grids(run, path.parent / "rare_context")
         for grid in grids:
             rel = Path(grid).relative_to(path.parent) if path.parent in Path(grid).parents else grid
             parts.append(f"<h3>{esc(Path(grid).stem)}</h3><img src='{esc(str(rel))}'>")
+        if rare_grids:
+            parts.append("<h3>do(X=x) in rare contexts</h3>")
+        for grid in rare_grids:
+            rel = Path(grid).relative_to(path.parent)
+            parts.append(f"<h4>do({esc(Path(grid).stem)})</h4><img src='{esc(str(rel))}'>")
     atomic_write_text(path, "\n".join(parts) + "\n")
     return path

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from fakes.images import Tinted
 
-from ckgan.evaluate import diversity
+from ckgan.evaluate import context_probability, diversity, rare_rows
 from ckgan.judge import Judge
 
 
@@ -45,3 +45,36 @@ def test_a_factor_the_generator_never_varies_scores_near_zero(judge):
     result = diversity(run_of(Painter(hue=0.3)), judge, per_vector=64)
     assert result["nuisance"]["hue"] < 0.2
     assert 0.75 < result["nuisance"]["light"] < 1.3
+
+
+def correlated_labels(rows=4000, agree=0.97, seed=0):
+    """Two labels: A a fair coin, B equal to A in ``agree`` of the rows."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 2, rows)
+    b = np.where(rng.random(rows) < agree, a, 1 - a)
+    return np.stack([a, b], axis=1).astype(np.uint8)
+
+
+def test_context_probability_reads_the_other_labels():
+    data = correlated_labels()
+    rows = np.array([[0, 1], [1, 1]])  # do(B=1) on A=0 and on A=1
+    p, marginal = context_probability(data, 1, 1, rows)
+    assert abs(marginal - 0.5) < 0.03
+    assert p[0] < 0.05 < 0.95 < p[1]
+
+
+def test_rare_rows_are_those_whose_other_labels_make_the_value_rare():
+    data = correlated_labels(agree=0.995)
+    rows = np.array([[0, 1], [1, 1], [0, 0], [1, 0]])
+    assert rare_rows(data, 1, 1, rows[:2]).tolist() == [True, False]
+    assert rare_rows(data, 1, 0, rows[2:]).tolist() == [False, True]
+    # labels that carry no information about B leave no context rare
+    independent = np.random.default_rng(1).integers(0, 2, (4000, 2))
+    assert not rare_rows(independent, 1, 1, rows[:2]).any()
+
+
+def test_a_context_the_data_hardly_hold_is_not_called_rare():
+    data = correlated_labels(rows=40, agree=1.0)  # 20-odd rows of A=0, none with B=1
+    p, marginal = context_probability(data, 1, 1, np.array([[0, 1]]))
+    assert p[0] > 0.1 * marginal  # shrunk towards the marginal by the prior
+    assert not rare_rows(data, 1, 1, np.array([[0, 1]]))[0]
