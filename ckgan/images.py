@@ -94,6 +94,9 @@ class ImageStage:
     sizes: tuple[int, ...] = (16, 32, 64)
     #: option values per preset; an explicit constructor argument overrides them
     presets: dict[str, dict[str, Any]] = {}
+    #: options added since stages were first saved, with the value a saved
+    #: config that lacks one had in effect (``load`` fills them in)
+    added_options: dict[str, Any] = {}
 
     def __init__(self, nodes: Sequence[str], size: int = 32, **options: Any):
         if size not in self.sizes:
@@ -137,6 +140,9 @@ class ImageStage:
                 raise CkganError(f"option {key} must be at least 1, got {options[key]}")
         if not 0.0 <= float(options.get("do_fraction", 0)) < 1.0:
             raise CkganError(f"option do_fraction must be in [0, 1), got {options['do_fraction']}")
+        clip = float(options.get("decorrelate", 0))
+        if clip < 0 or 0 < clip < 1:
+            raise CkganError(f"option decorrelate must be 0 (off) or at least 1, got {clip}")
         if "ema_decay" in options and not 0.0 <= float(options["ema_decay"]) < 1.0:
             raise CkganError(f"option ema_decay must be in [0, 1), got {options['ema_decay']}")
         return options
@@ -222,6 +228,11 @@ class ImageStage:
                 f"expects {len(self.nodes)} ({', '.join(self.nodes)})"
             )
         model.label_pool.assign(pool)
+        if getattr(model, "decorrelate", 0):
+            from .image_gan import decorrelating_table
+
+            data_labels = dataset.labels("train", list(self.nodes))
+            model.label_weight_table.assign(decorrelating_table(data_labels, model.decorrelate))
         model.build_all()
 
         step = 0
@@ -336,6 +347,8 @@ class ImageStage:
             klass = get_registry().get("image", kind).load()
         else:
             klass = cls
+        for key, value in klass.added_options.items():
+            config.setdefault(key, value)
         try:
             stage = klass(config.pop("nodes"), **config)
         except (KeyError, TypeError) as e:

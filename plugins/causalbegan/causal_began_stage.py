@@ -63,6 +63,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "latent_constraint": 0.0,
         "minibatch_std": True,
         "do_fraction": 0.0,
+        "decorrelate": 0.0,
         "jit_compile": "auto",
     },
     # the reference code's settings
@@ -90,6 +91,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "latent_constraint": 0.0,
         "minibatch_std": False,
         "do_fraction": 0.0,
+        "decorrelate": 0.0,
         "jit_compile": "auto",
     },
 }
@@ -132,12 +134,18 @@ class CausalBEGANStage(ImageStage):
         do_fraction: share of the generator's label rows drawn under
             single-node do(X=0/1) rather than from the label stage, so that it
             practises combinations outside the data (0: the paper's).
+        decorrelate: 0 (the paper's), or ``c`` >= 1: the Labeler's (and
+            Anti-Labeler's) rows weigh ``prod_i P(l_i) / P(l)`` of their label
+            vector ``l``, clipped to ``[1/c, c]``, so that under its training
+            distribution the labels are independent and it cannot read one
+            attribute as evidence for another (grey hair for Bald).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
     kind = "causalbegan"
     sizes = (16, 32, 64)
     presets = PRESETS
+    added_options = {"decorrelate": 0.0}  # runs saved before it trained without
     positive_options = (
         "noise_dim", "width", "labeler_width", "code_dim", "batch_size", "steps",
     )  # fmt: skip
@@ -170,6 +178,7 @@ class CausalBEGANStage(ImageStage):
         latent_constraint: float | None = None,
         minibatch_std: bool | None = None,
         do_fraction: float | None = None,
+        decorrelate: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -221,6 +230,7 @@ class CausalBEGANStage(ImageStage):
                     "latent_constraint",
                 )  # fmt: skip
             },
+            decorrelate=float(o.get("decorrelate", 0.0)),
             name="causal_began",
         )
 

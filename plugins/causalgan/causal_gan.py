@@ -44,6 +44,8 @@ class CausalGAN(ImageGAN):
     Losses (sigmoid cross-entropy CE, D a logit, L and AL k logits):
       * D: ``CE(D(x), 1) + CE(D(G), 0)``;
       * Labeler: ``CE(L(x), l_real)``; Anti-Labeler: ``CE(AL(G), l_fake)``;
+        with ``decorrelate``, each row of both weighs ``row_weights`` of its
+        labels, so that neither can read one attribute as evidence for another;
       * G: ``CE(D(G), 1) + label_weight * CE(L(G), l_fake) - k_t CE(AL(G), l_fake)``
         with ``k_t = exp(-t / k_decay_steps)`` at train step ``t``.
     A projection discriminator (``ConvClassifier(projection=k)``) also sees
@@ -72,6 +74,8 @@ class CausalGAN(ImageGAN):
             per attribute value by its rarity (``label_weights``); off: the
             paper's plain mean, where rare values barely count.
         seed: of the ``keras.random.SeedGenerator``.
+        decorrelate: 0 (the paper's), or the clip of the weights that make the
+            labels independent in the Labeler's and Anti-Labeler's rows.
     """
 
     network_names = ("generator", "ema_generator", "discriminator", "labeler", "anti_labeler")
@@ -103,6 +107,7 @@ class CausalGAN(ImageGAN):
         ema_decay: float = 0.999,
         balance_labels: bool = False,
         seed: int | None = None,
+        decorrelate: float = 0.0,
         **kwargs,
     ):
         super().__init__(
@@ -118,6 +123,7 @@ class CausalGAN(ImageGAN):
             pool_size,
             ema_decay,
             seed,
+            decorrelate,
             **kwargs,
         )
         self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
@@ -194,9 +200,11 @@ class CausalGAN(ImageGAN):
             d_loss = _bce(ops.ones_like(real), real) + _bce(
                 ops.zeros_like(fake_logits), fake_logits
             )
-            weights = self.label_weights(labels, rates)
+            rows = self.row_weights(labels)[:, None]
+            weights = self.label_weights(labels, rates) * rows
             l_loss = _weighted_bce(labels, self.labeler(images), weights)
-            a_loss = _bce(fake_labels, self.anti_labeler(fake))
+            fake_rows = self.row_weights(fake_labels)[:, None]
+            a_loss = _weighted_bce(fake_labels, self.anti_labeler(fake), fake_rows)
             return d_loss + l_loss + a_loss, (d_loss, l_loss, a_loss, real, fake_logits)
 
         _, aux, grads = backend.value_and_grad(critics_loss, sum(var_lists, []))

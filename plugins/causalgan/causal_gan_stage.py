@@ -58,6 +58,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "balance_labels": True,
         "projection": True,
         "do_fraction": 0.0,
+        "decorrelate": 0.0,
         "jit_compile": "auto",
     },
     # the paper's networks and schedule: two generator steps per iteration and
@@ -84,6 +85,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "balance_labels": False,
         "projection": False,
         "do_fraction": 0.0,
+        "decorrelate": 0.0,
         "jit_compile": "auto",
     },
 }
@@ -128,12 +130,18 @@ class CausalGANStage(ImageStage):
         do_fraction: share of the generator's label rows drawn under
             single-node do(X=0/1) rather than from the label stage, so that it
             practises combinations outside the data (0: the paper's).
+        decorrelate: 0 (the paper's), or ``c`` >= 1: the Labeler's (and
+            Anti-Labeler's) rows weigh ``prod_i P(l_i) / P(l)`` of their label
+            vector ``l``, clipped to ``[1/c, c]``, so that under its training
+            distribution the labels are independent and it cannot read one
+            attribute as evidence for another (grey hair for Bald).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
     kind = "causalgan"
     sizes = (16, 32, 64)
     presets = PRESETS
+    added_options = {"decorrelate": 0.0}  # runs saved before it trained without
     positive_options = (
         "noise_dim", "width", "labeler_width", "kernel_size", "batch_size", "steps",
     )  # fmt: skip
@@ -163,6 +171,7 @@ class CausalGANStage(ImageStage):
         balance_labels: bool | None = None,
         projection: bool | None = None,
         do_fraction: float | None = None,
+        decorrelate: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -220,6 +229,7 @@ class CausalGANStage(ImageStage):
             k_decay_steps=o["k_decay_steps"],
             ema_decay=o["ema_decay"],
             balance_labels=bool(o["balance_labels"]),
+            decorrelate=float(o.get("decorrelate", 0.0)),
             name="causal_gan",
         )
 

@@ -77,3 +77,43 @@ class Tinted(Dataset):
         x[:, 2:8, 2:8, :] = rows[:, 2, None, None, None]
         x[rows[:, 0] < 0.5, 10:14, 10:14, :] = 0.0
         return (x * 255).round().astype(np.uint8)
+
+
+class Marked(Dataset):
+    """Two labels that agree in ``agree`` of the rows, each painted by its own mark.
+
+    A brightens the whole left half (a mark that is easy to read); B lights
+    a small square in the bottom-right corner (a faint one). A Labeler that
+    reads B off A's half is right in ``agree`` of the rows: the shortcut a
+    decorrelated Labeler must not take.
+    """
+
+    name = "marked"
+    attributes = ("A", "B")
+    has_images = True
+
+    def __init__(self, rows=2048, agree=0.97, seed=0):
+        rng = np.random.default_rng(seed)
+        a = rng.integers(0, 2, rows)
+        b = np.where(rng.random(rows) < agree, a, 1 - a)
+        self._labels = np.stack([a, b], axis=1).astype(np.uint8)
+        self.seed = seed
+
+    def labels(self, split="train", nodes=None):
+        return self._labels.copy()
+
+    @staticmethod
+    def paint(labels, size=16, seed=1):
+        """Float images in [-1, 1] showing ``labels``' marks on a noisy grey."""
+        labels = np.asarray(labels)
+        x = np.random.default_rng(seed).uniform(-0.6, -0.2, (len(labels), size, size, 3))
+        x[labels[:, 0] == 1, :, : size // 2, :] += 0.8
+        q = size // 4
+        x[labels[:, 1] == 1, -q:, -q:, :] += 0.3
+        return x.astype("float32")
+
+    def tf_dataset(self, split="train", nodes=None, *, size=16, images=True, seed=None, **_):
+        import tensorflow as tf
+
+        data = (self.paint(self._labels, size, self.seed + 1), self._labels.astype("float32"))
+        return tf.data.Dataset.from_tensor_slices(data).shuffle(len(self._labels), seed=seed)
