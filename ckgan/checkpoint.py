@@ -42,26 +42,29 @@ def save_variables(
     return path
 
 
-def read_header(path: str | Path) -> dict[str, Any]:
-    """The JSON header of a checkpoint; a clear error if it is missing or corrupt."""
+#: what to do about a corrupt training checkpoint (a model file passes its own ``fix``)
+CHECKPOINT_FIX = "delete it to restart this stage from its first step, or restore it from a copy"
+
+
+def read_header(path: str | Path, fix: str = CHECKPOINT_FIX) -> dict[str, Any]:
+    """The JSON header of a checkpoint; a clear error ending in ``fix`` if missing or corrupt."""
     import h5py
 
     path = Path(path)
     if not path.is_file():
-        raise CkganError(f"checkpoint '{path}' is missing")
+        raise CkganError(f"'{path}' is missing: {fix}")
     try:
         with h5py.File(path, "r") as f:
             if f.attrs.get("format") != FORMAT:
                 raise CkganError(f"'{path}' is not a ckgan checkpoint")
             return json.loads(f.attrs["header"])
     except (OSError, KeyError, ValueError) as e:
-        raise CkganError(
-            f"checkpoint '{path}' is corrupt ({type(e).__name__}): delete it to start over, "
-            "or restore it from a copy"
-        ) from None
+        raise CkganError(f"'{path}' is corrupt ({type(e).__name__}): {fix}") from None
 
 
-def load_variables(path: str | Path, groups: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
+def load_variables(
+    path: str | Path, groups: Mapping[str, Sequence[Any]], fix: str = CHECKPOINT_FIX
+) -> dict[str, Any]:
     """Assign the stored values to ``{group: [variable, ...]}``; returns the header.
 
     Every variable must match the stored one in count and shape, else nothing
@@ -69,7 +72,7 @@ def load_variables(path: str | Path, groups: Mapping[str, Sequence[Any]]) -> dic
     """
     import h5py
 
-    header = read_header(path)
+    header = read_header(path, fix)
     try:
         with h5py.File(path, "r") as f:
             values = {}
@@ -82,10 +85,7 @@ def load_variables(path: str | Path, groups: Mapping[str, Sequence[Any]]) -> dic
                     )
                 values[name] = [np.asarray(f[name][str(i)]) for i in range(len(variables))]
     except (OSError, KeyError, ValueError, RuntimeError) as e:
-        raise CkganError(
-            f"checkpoint '{path}' is corrupt ({type(e).__name__}: {e}): delete it to start "
-            "over, or restore it from a copy"
-        ) from None
+        raise CkganError(f"'{path}' is corrupt ({type(e).__name__}: {e}): {fix}") from None
     for name, variables in groups.items():
         for variable, value in zip(variables, values[name], strict=True):
             if tuple(variable.shape) != value.shape:

@@ -130,6 +130,14 @@ def graphs_show(graph, fmt):
     click.echo(CausalGraph.load(graph).export(fmt), nl=False)
 
 
+#: ``--force``, shared by every command that writes a file the user names
+FORCE = click.option(
+    "--force", is_flag=True, help="Replace --out if it exists (never a run folder's own files)."
+)
+#: the picture formats a grid can be written in, by file name
+GRID_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
 def _assignments(values: tuple[str, ...], option: str) -> dict[str, int]:
     """Parse ``NODE=V`` options; V must be 0 or 1."""
     out: dict[str, int] = {}
@@ -287,24 +295,28 @@ def run(
 @click.option("--given", multiple=True, metavar="NODE=V", help="Condition on NODE=V.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--out", required=True, help="Output: .csv (labels) or .h5 (images and labels).")
-def sample(run_dir, n, set_, given, seed, out):
+@FORCE
+def sample(run_dir, n, set_, given, seed, out, force):
     """Sample from a run, observationally, under do (--set) or conditioning (--given)."""
     from .run import Run, write_labels_csv, write_samples_h5
+    from .storage import check_output
 
     do = _assignments(set_, "--set")
     evidence = _assignments(given, "--given")
+    check_output(out, force=force, suffixes=(".csv", ".h5", ".hdf5"))
     suffix = Path(out).suffix.lower()
-    if suffix not in (".csv", ".h5", ".hdf5"):
-        raise CkganError(f"--out {out}: write .csv (labels) or .h5 (images and labels)")
     trained = Run(run_dir)
     generator = trained.label_generator
     stage = trained.image_stage if suffix != ".csv" else None
     rows = generator.sample(n, do=do, given=evidence, seed=seed)
     if stage is None:
-        write_labels_csv(out, rows, generator.nodes)
+        write_labels_csv(out, rows, generator.nodes, exclusive=not force)
     else:
         images = stage.generate(rows, seed=seed)
-        write_samples_h5(out, images, rows, generator.nodes, do=do, given=evidence, seed=seed)
+        write_samples_h5(
+            out, images, rows, generator.nodes, exclusive=not force,
+            do=do, given=evidence, seed=seed,
+        )  # fmt: skip
     message = f"{n} samples written to {out}"
     if evidence:
         message += f" (rejection sampling acceptance {generator.last_acceptance:.3g})"
@@ -318,7 +330,8 @@ def sample(run_dir, n, set_, given, seed, out):
 @click.option("--n", "n", default=8, show_default=True, type=click.IntRange(1, 64))
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--out", help="PNG grid: a row under do(...) and a row under conditioning.")
-def intervene(run_dir, set_, given, n, seed, out):
+@FORCE
+def intervene(run_dir, set_, given, n, seed, out, force):
     """Compare an intervention with conditioning: label statistics, and a grid with --out.
 
     --set X=1 compares do(X=1) with conditioning on X=1; --given alone
@@ -331,7 +344,13 @@ def intervene(run_dir, set_, given, n, seed, out):
     evidence = _assignments(given, "--given")
     if not do and not evidence:
         raise CkganError("say what to change: --set NODE=V (do) and/or --given NODE=V")
+    if out:
+        from .storage import check_output
+
+        check_output(out, force=force, suffixes=GRID_SUFFIXES)
     trained = Run(run_dir)
+    if out:
+        _ = trained.image_stage  # a labels-only run: say so before any sampling
     from .labels import check_do_given
 
     check_do_given(trained.graph, do, evidence)
@@ -352,7 +371,7 @@ def intervene(run_dir, set_, given, n, seed, out):
             line += "   (" + " / ".join(f"{r[4][node]:.3f}" for r in rows) + ")"
         click.echo(line)
     if out:
-        path = intervention_grid(trained, out, do, evidence, n=n, seed=seed)
+        path = intervention_grid(trained, out, do, evidence, n=n, seed=seed, exclusive=not force)
         click.echo(f"grid written to {path}")
 
 
@@ -373,12 +392,13 @@ def evaluate(run_dir, n, seed, as_json, quiet):
     from .evaluate import evaluate as evaluate_run
     from .evaluate import write_report
     from .run import Run
-    from .storage import atomic_write_text
+    from .storage import atomic_write_text, run_lock
 
     trained = Run(run_dir)
-    result = evaluate_run(trained, n=n, seed=seed, verbose=0 if (quiet or as_json) else 1)
-    atomic_write_text(trained.directory / "evaluation.json", json.dumps(result, indent=2))
-    report = write_report(trained, result, trained.directory / "report.html")
+    with run_lock(trained.directory):  # it writes into the run folder
+        result = evaluate_run(trained, n=n, seed=seed, verbose=0 if (quiet or as_json) else 1)
+        atomic_write_text(trained.directory / "evaluation.json", json.dumps(result, indent=2))
+        report = write_report(trained, result, trained.directory / "report.html")
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
@@ -426,18 +446,21 @@ def data_list():
 @click.option("--n", "n", default=64, show_default=True, type=click.IntRange(1, 1024))
 @click.option("--size", default=64, show_default=True, type=click.IntRange(8, 512))
 @click.option("--split", default="train", show_default=True)
-@click.option("--out", required=True, help="PNG file for the labelled grid.")
-def data_show(name, n, size, split, out):
+@click.option("--out", required=True, help="PNG (or JPEG) file for the labelled grid.")
+@FORCE
+def data_show(name, n, size, split, out, force):
     """Write a labelled grid of NAME's first --n images to --out."""
     from .dataset import load_dataset
+    from .storage import check_output
     from .viz import label_caption, save_grid
 
+    check_output(out, force=force, suffixes=GRID_SUFFIXES)
     dataset = load_dataset(name)
     if not dataset.has_images:
         raise CkganError(f"dataset '{name}' has no images to show")
     images, labels = dataset.examples(n, size=size, split=split)
     captions = [label_caption(row, dataset.attributes) for row in labels]
-    path = save_grid(images, out, captions=captions)
+    path = save_grid(images, out, captions=captions, exclusive=not force)
     click.echo(f"{len(images)} images of {name} written to {path}")
 
 

@@ -55,6 +55,8 @@ CONFIG_FILE = "image_stage.json"
 WEIGHTS_FILE = "image_stage.h5"
 CHECKPOINT_FILE = "checkpoint.h5"
 LABEL_POOL = 65_536
+#: what to do about a trained model file that is missing or corrupt: it cannot be re-derived
+MODEL_FIX = "restore the run folder from a copy, or train the run again into a new folder"
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -356,13 +358,13 @@ class ImageStage:
                 f"'{path}' does not fit the '{kind}' image stage installed ({e}): "
                 "it was saved by another version"
             ) from None
-        header = read_header(directory / WEIGHTS_FILE)
+        header = read_header(directory / WEIGHTS_FILE, MODEL_FIX)
         if header.get("kind", kind) != kind:
             raise CkganError(
                 f"'{directory / WEIGHTS_FILE}' holds a '{header['kind']}' image stage, "
                 f"its config says '{kind}': the folder is inconsistent"
             )
-        load_variables(directory / WEIGHTS_FILE, stage._state_groups())
+        load_variables(directory / WEIGHTS_FILE, stage._state_groups(), MODEL_FIX)
         return stage
 
 

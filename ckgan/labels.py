@@ -199,7 +199,16 @@ class LabelGenerator:
         else:
             klass = cls
         generator = klass(graph, **options)
-        generator._load_state(directory)
+        try:
+            generator._load_state(directory)
+        except CkganError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError) as e:  # h5py / Keras on a bad file
+            raise CkganError(
+                f"the label generator in '{directory}' is corrupt ({type(e).__name__}: "
+                f"{str(e).splitlines()[0] if str(e) else ''}): restore the run folder from a "
+                "copy, or train the run again into a new folder"
+            ) from None
         return generator
 
     def _save_state(self, directory: Path) -> None:

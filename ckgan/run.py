@@ -13,6 +13,7 @@ A run folder holds everything needed to sample again and to judge the run:
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,7 +29,7 @@ from .graph import CausalGraph
 from .labels import LabelGenerator
 from .metrics import empirical_pmf, marginals, tv_distance, tv_to_truth
 from .plugins import get_registry
-from .storage import atomic_write_text
+from .storage import LOCK_FILE, atomic_write_text, clean_temp_files, is_run_folder, run_lock
 
 CONFIG = "config.json"
 MONITOR_SAMPLES = 200_000
@@ -139,13 +140,8 @@ def train(
     out = Path(out)
     if resume:
         config = _read_config(out)
-        if config.get("status") == "done":
-            raise CkganError(f"the run in '{out}' is finished: nothing to resume")
     else:
-        if (out / CONFIG).exists():
-            raise CkganError(f"'{out}' already holds a run: choose another --out, or --resume it")
-        if out.exists() and not out.is_dir():
-            raise CkganError(f"--out '{out}' is a file, not a folder")
+        _check_new_folder(out)
         if preset not in PRESETS:
             raise CkganError(f"unknown preset '{preset}' (known: {', '.join(PRESETS)})")
         settings = PRESETS[preset] if image != "none" else {}
@@ -155,8 +151,8 @@ def train(
             "status": "training",
             "labels": labels,
             "image": image,
-            "graph": str(graph),
-            "data": str(data),
+            "graph": _as_given_or_absolute(graph),
+            "data": _as_given_or_absolute(data),
             "seed": seed,
             "label_steps": label_steps,
             "label_options": dict(label_options or {}),
@@ -172,8 +168,8 @@ def train(
     stage_cls = None
     if config["image"] != "none":
         stage_cls = registry.get("image", config["image"]).load()
-    causal_graph = CausalGraph.load(config["graph"])
-    dataset = load_dataset(config["data"])
+    causal_graph = _run_graph(out, config) if resume else CausalGraph.load(config["graph"])
+    dataset = _run_dataset(config)
     dataset.check_nodes(causal_graph.nodes)
     if stage_cls is not None and not dataset.has_images:
         raise CkganError(
@@ -196,20 +192,60 @@ def train(
             steps = stage.options.get("steps") or PRESETS[config["preset"]]["image_steps"]
             config["image_steps"] = int(steps)
 
-    out.mkdir(parents=True, exist_ok=True)
-    if not resume:
-        atomic_write_text(out / "graph.adjlist", causal_graph.to_adjlist())
+    # From here on the folder is written: by this process only.
+    with run_lock(out):
+        if resume:
+            _read_config(out)  # again: finished by another process meanwhile?
+            clean_temp_files(out)
+        else:
+            _check_new_folder(out)  # again, now that no one else can write it
+            atomic_write_text(out / "graph.adjlist", causal_graph.to_adjlist())
+            _dump(out / CONFIG, config)
+        metrics = _read_json(out / "metrics.json")
+        generator = _train_labels(
+            out, config, new_generator, causal_graph, dataset, train_labels, metrics, verbose
+        )
+        if stage is not None:
+            _train_images(out, config, stage, causal_graph, dataset, generator, resume, verbose)
+        config["status"] = "done"
         _dump(out / CONFIG, config)
-
-    metrics = _read_json(out / "metrics.json")
-    generator = _train_labels(
-        out, config, new_generator, causal_graph, dataset, train_labels, metrics, verbose
-    )
-    if stage is not None:
-        _train_images(out, config, stage, causal_graph, dataset, generator, resume, verbose)
-    config["status"] = "done"
-    _dump(out / CONFIG, config)
     return Run(out)
+
+
+def _check_new_folder(out: Path) -> None:
+    """A new run goes into a new or empty folder: never over a run or the user's files."""
+    if out.exists() and not out.is_dir():
+        raise CkganError(f"--out '{out}' is a file, not a folder")
+    if not out.is_dir():
+        return
+    if is_run_folder(out):
+        raise CkganError(f"'{out}' already holds a run: choose another --out, or --resume it")
+    others = sorted(p.name for p in out.iterdir() if p.name != LOCK_FILE)
+    if others:
+        raise CkganError(
+            f"'{out}' is not empty ({len(others)} entries, e.g. '{others[0]}') and holds no run: "
+            "a new run needs a new or empty folder"
+        )
+
+
+def _as_given_or_absolute(name_or_path) -> str:
+    """A registered name as it is; an existing file as its absolute path (the cwd changes)."""
+    text = str(name_or_path)
+    return os.path.abspath(text) if os.path.exists(text) else text
+
+
+def _run_graph(out: Path, config: dict) -> CausalGraph:
+    """The graph a run was started with: the copy in its folder, not the file it came from."""
+    name = Path(config["graph"]).stem if os.path.isabs(config["graph"]) else config["graph"]
+    return CausalGraph.read(out / "graph.adjlist", name=name)
+
+
+def _run_dataset(config: dict) -> Dataset:
+    """The run's dataset; a clear error when the user's data has moved since."""
+    data = str(config["data"])
+    if os.path.isabs(data) and not os.path.exists(data):
+        raise CkganError(f"the run's data '{data}' is gone (moved or deleted): put it back there")
+    return load_dataset(data)
 
 
 def _construct(cls, what: str, *args, **options):
@@ -284,13 +320,34 @@ def _train_images(out, config, stage, graph, dataset, generator, resume, verbose
 
 
 def _read_config(out: Path) -> dict:
-    path = out / CONFIG
-    if not path.is_file():
+    """The config of the interrupted run in ``out``, for ``--resume``."""
+    if not (out / CONFIG).is_file():
         raise CkganError(f"'{out}' holds no run to resume (no {CONFIG})")
+    config = read_run_config(out / CONFIG)
+    if config.get("status") == "done":
+        raise CkganError(f"the run in '{out}' is finished: nothing to resume")
+    return config
+
+
+#: what every config.json has, by type
+_CONFIG_KEYS = {"labels": str, "image": str, "graph": str, "data": str, "seed": int}
+
+
+def read_run_config(path: Path) -> dict:
+    """A run's ``config.json``, checked to be an object with the keys ckgan reads."""
     try:
-        return json.loads(path.read_text())
-    except ValueError as e:
-        raise CkganError(f"'{path}' is corrupt ({e}): cannot resume") from None
+        config = json.loads(path.read_text())
+    except (OSError, ValueError, UnicodeDecodeError) as e:
+        raise CkganError(f"'{path}' is unreadable or corrupt ({e}): train the run again") from None
+    if not isinstance(config, dict):
+        raise CkganError(
+            f"'{path}' is corrupt (a JSON {type(config).__name__}, not an object): "
+            "train the run again"
+        )
+    for key, kind in _CONFIG_KEYS.items():
+        if key in config and not isinstance(config[key], kind):
+            raise CkganError(f"'{path}' is corrupt ({key} is not a {kind.__name__})")
+    return config
 
 
 def _read_json(path: Path) -> dict:
@@ -345,10 +402,7 @@ class Run:
                 f"'{self.directory}' is not a ckgan run (no {CONFIG}): "
                 "train one with `ckgan run --out DIR`"
             )
-        try:
-            self.config = json.loads(path.read_text())
-        except ValueError as e:
-            raise CkganError(f"'{path}' is corrupt ({e}): train the run again") from None
+        self.config = read_run_config(path)
         if require_done and self.config.get("status", "done") != "done":
             raise CkganError(
                 f"the run in '{self.directory}' is not finished: "
@@ -390,7 +444,7 @@ class Run:
     @property
     def dataset(self) -> Dataset:
         if self._dataset is None:
-            self._dataset = load_dataset(self.config["data"])
+            self._dataset = _run_dataset(self.config)
         return self._dataset
 
     def truth(self):
@@ -404,13 +458,13 @@ class Run:
         return self.label_generator.sample(n, do=do, given=given, seed=seed)
 
 
-def write_samples_h5(path, images, labels, nodes, **attrs) -> Path:
+def write_samples_h5(path, images, labels, nodes, *, exclusive: bool = False, **attrs) -> Path:
     """Write images and labels (and how they were drawn) to HDF5, atomically."""
     import h5py
 
     from .storage import atomic_path
 
-    with atomic_path(path) as tmp:
+    with atomic_path(path, exclusive=exclusive) as tmp:
         with h5py.File(tmp, "w") as f:
             f.create_dataset("images", data=images, compression="gzip")
             f.create_dataset("labels", data=labels)
@@ -457,7 +511,7 @@ def _title(do, given) -> str:
     return " ".join(parts) or "observational"
 
 
-def intervention_grid(run: Run, path, do, given, n: int = 8, seed: int = 0):
+def intervention_grid(run: Run, path, do, given, n: int = 8, seed: int = 0, exclusive=False):
     """A PNG with one row per case of ``contrast`` (do vs conditioning), labelled."""
     from .viz import label_caption, save_grid
 
@@ -468,7 +522,10 @@ def intervention_grid(run: Run, path, do, given, n: int = 8, seed: int = 0):
         images.append(stage.generate(labels, seed=seed))
         captions += [label_caption(row, run.graph.nodes) for row in labels]
         titles.append(title)
-    return save_grid(np.concatenate(images), path, ncols=n, captions=captions, row_titles=titles)
+    return save_grid(
+        np.concatenate(images), path, ncols=n, captions=captions, row_titles=titles,
+        exclusive=exclusive,
+    )  # fmt: skip
 
 
 def write_do_vs_condition_grids(run: Run, folder: Path, n: int = 8) -> list[Path]:
@@ -484,8 +541,13 @@ def write_do_vs_condition_grids(run: Run, folder: Path, n: int = 8) -> list[Path
     return paths
 
 
-def write_labels_csv(path: str | Path, labels: np.ndarray, nodes: tuple[str, ...]) -> Path:
+def write_labels_csv(
+    path: str | Path, labels: np.ndarray, nodes: tuple[str, ...], *, exclusive: bool = False
+) -> Path:
     """Write label rows as CSV (header = node names, values 0/1), atomically."""
+    from .storage import atomic_path
+
     lines = [",".join(nodes)] + [",".join(map(str, row)) for row in np.asarray(labels).tolist()]
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    with atomic_path(path, exclusive=exclusive) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
     return Path(path)

@@ -92,8 +92,12 @@ def save_grid(
     captions: Sequence[str] | None = None,
     row_titles: Sequence[str] | None = None,
     min_cell: int = 96,
+    exclusive: bool = False,
 ) -> Path:
     """Write ``images`` as a PNG grid of ``ncols`` columns and return its path.
+
+    A path ending in ``.jpg`` or ``.jpeg`` gets a JPEG instead; ``exclusive``
+    never replaces an existing file (``atomic_path``).
 
     Each image is upscaled by an integer factor to at least ``min_cell`` pixels;
     ``captions`` (one per image, newlines allowed) go under the cells and
@@ -156,6 +160,7 @@ def save_grid(
         draw.multiline_text((_PAD, max(y, 0)), title, fill=_TEXT, font=font)
 
     path = Path(path)
-    with atomic_path(path) as tmp:
-        canvas.save(tmp, format="PNG")
+    fmt = "JPEG" if path.suffix.lower() in (".jpg", ".jpeg") else "PNG"
+    with atomic_path(path, exclusive=exclusive) as tmp:
+        canvas.save(tmp, format=fmt)
     return path

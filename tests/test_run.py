@@ -107,7 +107,12 @@ def test_sample_csv_do_and_given(run_dir, tmp_path):
     header, rows = _read_csv(out)
     assert header == ["A", "B", "C"] and rows.shape == (3000, 3)
     assert (rows[:, 1] == 1).all() and abs(rows[:, 0].mean() - 0.4) < 0.04
+    before = out.read_bytes()
     result = invoke("sample", "--run", run_dir, "--n", 2000, "--given", "B=1", "--out", out)
+    assert result.exit_code == 1 and "exists: choose another name, or --force" in result.output
+    assert out.read_bytes() == before
+    args = ["sample", "--run", run_dir, "--n", 2000, "--given", "B=1", "--out", out, "--force"]
+    result = invoke(*args)
     assert result.exit_code == 0 and "acceptance" in result.output
     _, rows = _read_csv(out)
     exact = TRUTH.prob({"A": 1}, given={"B": 1})
@@ -232,3 +237,110 @@ def test_run_on_a_users_csv_and_dot_graph(tmp_path):
     assert header == ["Rain", "Sprinkler", "Wet"]
     assert abs(rows[:, 0].mean() - rain.mean()) < 0.03  # do(Sprinkler) leaves Rain alone
     assert rows[:, 2].mean() > 0.85
+
+
+def _snapshot(*folders):
+    """Every file below ``folders`` with its bytes, to prove a command left them alone."""
+    return {p: p.read_bytes() for folder in folders for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("force", [False, True])
+@pytest.mark.parametrize(
+    "target", ["labels/tables.h5", "labels/new.h5", "metrics.csv", "samples/x.csv"]
+)
+def test_sample_never_writes_into_the_runs_own_files(run_dir, target, force):
+    before = _snapshot(run_dir)
+    extra = ["--force"] if force else []
+    result = invoke("sample", "--run", run_dir, "--n", 4, "--out", run_dir / target, *extra)
+    if target == "metrics.csv":  # a new name beside the run's files is the user's to take
+        assert result.exit_code == 0, result.output
+        (run_dir / target).unlink()
+    else:
+        assert result.exit_code == 1 and "is one of the files of the run" in result.output
+    assert _snapshot(run_dir) == before
+
+
+def test_run_refuses_a_folder_with_other_files(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "graph.adjlist").write_text("# my notes\nA B\n")
+    (out / "metrics.json").write_text('{"mine": 1}')
+    before = _snapshot(out)
+    result = invoke("run", "--labels", "tabular", "--image", "none", "--graph", "chain",
+                    "--data", "chaindata", "--out", out, "--quiet")  # fmt: skip
+    assert result.exit_code == 1
+    assert "is not empty (2 entries, e.g. 'graph.adjlist') and holds no run" in result.output
+    assert _snapshot(out) == before and sorted(p.name for p in out.iterdir()) == [
+        "graph.adjlist", "metrics.json",
+    ]  # fmt: skip
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = invoke("run", "--labels", "tabular", "--image", "none", "--graph", "chain",
+                    "--data", "chaindata", "--out", empty, "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
+LOCK_HOLDER = """
+import sys, time
+from ckgan.storage import run_lock
+with run_lock(sys.argv[1]):
+    print("locked", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_locked_run_folder_is_refused_and_a_killed_holder_leaves_no_lock(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(out)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        args = ["run", "--labels", "tabular", "--image", "none", "--graph", "chain",
+                "--data", "chaindata", "--out", out, "--quiet"]  # fmt: skip
+        result = invoke(*args)
+        assert result.exit_code == 1
+        assert result.output.strip() == (
+            f"Error: '{out}' is in use by another ckgan process (pid {holder.pid}): "
+            "wait for it to end, or choose another folder"
+        )
+        assert not (out / "config.json").exists()
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+        result = invoke(*args)
+        assert result.exit_code == 0, result.output
+        assert Run(out).config["status"] == "done"
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_corrupt_label_weights_are_a_one_line_error(tmp_path):
+    out = tmp_path / "run"
+    result = invoke("run", "--labels", "wgan", "--image", "none", "--graph", "chain",
+                    "--data", "chaindata", "--label-steps", 2, "--out", out, "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    weights = out / "labels" / "controller_ema.weights.h5"
+    for damage in (weights.read_bytes()[:200], b"garbage"):
+        weights.write_bytes(damage)
+        before = _snapshot(out)
+        result = invoke("sample", "--run", out, "--n", 4, "--out", tmp_path / "x.csv")
+        assert result.exit_code == 1
+        assert f"the label generator in '{out / 'labels'}' is corrupt" in result.output
+        assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+        assert _snapshot(out) == before and not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '"run"', "3", '{"labels": 5}'])
+def test_config_that_is_not_an_object_is_a_clear_error(run_dir, tmp_path, text):
+    (run_dir / "config.json").write_text(text)
+    for args in (["sample", "--run", run_dir, "--out", tmp_path / "x.csv"],
+                 ["run", "--resume", run_dir]):  # fmt: skip
+        result = invoke(*args)
+        assert result.exit_code == 1 and "config.json' is corrupt" in result.output
+        assert len(result.output.strip().splitlines()) == 1

@@ -1,0 +1,101 @@
+"""The file guards every command shares: output paths, atomic and exclusive writes, the run lock."""
+
+import json
+import os
+
+import pytest
+
+from ckgan.errors import CkganError
+from ckgan.storage import (
+    atomic_path,
+    atomic_write_text,
+    cache_dir,
+    check_output,
+    clean_temp_files,
+    enclosing_run,
+    run_lock,
+)
+
+
+@pytest.fixture
+def run_folder(tmp_path):
+    run = tmp_path / "run"
+    (run / "labels").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"ckgan_version": "0", "labels": "tabular"}))
+    (run / "labels" / "tables.h5").write_bytes(b"model")
+    return run
+
+
+def test_check_output_refuses_the_runs_files_even_with_force(run_folder):
+    for target in ("labels/tables.h5", "config.json", "image/image_stage.h5", "report.html"):
+        with pytest.raises(CkganError, match="is one of the files of the run"):
+            check_output(run_folder / target, force=True)
+    assert check_output(run_folder / "mine.csv") == run_folder / "mine.csv"
+    assert enclosing_run(run_folder / "labels" / "deep" / "x.h5") == run_folder
+
+
+def test_a_folder_with_a_foreign_config_is_no_run(tmp_path):
+    (tmp_path / "config.json").write_text('{"theirs": true}')
+    assert enclosing_run(tmp_path / "x.csv") is None
+    (tmp_path / "config.json").write_text("{not json")  # a damaged run stays a run
+    assert enclosing_run(tmp_path / "x.csv") == tmp_path
+
+
+def test_check_output_existing_files_folders_and_suffixes(tmp_path):
+    existing = tmp_path / "a.png"
+    existing.write_bytes(b"x")
+    with pytest.raises(CkganError, match="exists: choose another name, or --force"):
+        check_output(existing)
+    assert check_output(existing, force=True) == existing
+    with pytest.raises(CkganError, match="is a folder: name a file inside it"):
+        check_output(tmp_path)
+    with pytest.raises(CkganError, match=r"must end in \.png or \.jpg"):
+        check_output(tmp_path / "grid.txt", suffixes=(".png", ".jpg"))
+    assert check_output(tmp_path / "GRID.PNG", suffixes=(".png",)).name == "GRID.PNG"
+
+
+def test_an_exclusive_write_never_replaces_a_file_created_meanwhile(tmp_path):
+    path = tmp_path / "out.csv"
+    with pytest.raises(CkganError, match="appeared while it was being written"):
+        with atomic_path(path, exclusive=True) as tmp:
+            tmp.write_text("mine")
+            path.write_text("theirs")  # another process got there first
+    assert path.read_text() == "theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]  # no temporary file left
+    with atomic_path(tmp_path / "new.csv", exclusive=True) as tmp:
+        tmp.write_text("mine")
+    assert (tmp_path / "new.csv").read_text() == "mine"
+
+
+def test_unwritable_places_are_clear_errors(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(CkganError, match=r"cannot create folder .*/file/sub' \(Not a directory\)"):
+        atomic_write_text(blocker / "sub" / "x.txt", "y")
+    with pytest.raises(CkganError, match="a file of that name is in the way"):
+        run_lock(blocker).__enter__()
+    monkeypatch.setenv("CKGAN_CACHE", str(blocker))
+    with pytest.raises(CkganError, match="set CKGAN_CACHE to a writable folder"):
+        cache_dir("judges")
+    with pytest.raises(CkganError, match="cannot write '/proc/"):
+        atomic_write_text("/proc/ckgan-test.txt", "y")
+
+
+def test_clean_temp_files_removes_only_temporaries(tmp_path):
+    (tmp_path / "samples").mkdir()
+    tmp = tmp_path / "samples" / ".step0000010.png.abc123.tmp"
+    tmp.write_bytes(b"")
+    keep = tmp_path / "samples" / "step0000010.png"
+    keep.write_bytes(b"png")
+    assert clean_temp_files(tmp_path) == [tmp]
+    assert keep.exists() and not tmp.exists()
+
+
+def test_run_lock_is_exclusive_and_names_the_holder(tmp_path):
+    with run_lock(tmp_path / "run"):
+        holder = f"in use by another ckgan process \\(pid {os.getpid()}\\)"
+        with pytest.raises(CkganError, match=holder):
+            with run_lock(tmp_path / "run"):
+                pass
+    with run_lock(tmp_path / "run"):  # released on exit
+        pass
