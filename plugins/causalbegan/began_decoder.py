@@ -24,11 +24,19 @@ class BEGANDecoder(keras.Model):
         hidden: units of the ELU layer before the projection (0: none, the
             paper's). The projection alone is linear in its input, so it can
             blend fixed layouts but not move one; a hidden layer can.
+        labels: 0 (the paper's: labels enter at the input only), or the
+            number of leading input columns that are 0/1 labels: then each
+            block's output is modulated by them (FiLM, Perez et al. 2018),
+            ``x * (1 + scale(l)) + shift(l)`` per channel, so every block sees
+            the labels.
     """
 
-    def __init__(self, size: int = 64, width: int = 128, hidden: int = 0, **kwargs):
+    def __init__(
+        self, size: int = 64, width: int = 128, hidden: int = 0, labels: int = 0, **kwargs
+    ):
         super().__init__(**kwargs)
         self.size, self.width, self.hidden = int(size), int(width), int(hidden)
+        self.labels = int(labels)
         self.base = 4 if self.size <= 16 else 8
         ups = int(math.log2(self.size // self.base))
         if self.base * 2**ups != self.size:
@@ -47,12 +55,20 @@ class BEGANDecoder(keras.Model):
             self.blocks.append(convs)
         self.upsample = layers.UpSampling2D(2, interpolation="nearest")
         self.to_rgb = layers.Conv2D(3, 3, padding="same", name="to_rgb")
+        # zero at the start: training begins from the unconditional network
+        self.films = [
+            layers.Dense(2 * self.width, kernel_initializer="zeros", name=f"film{i}")
+            for i in range(ups + 1)
+        ] if self.labels else []  # fmt: skip
 
     def call(self, inputs, training=None):
         x = self.hidden_layer(inputs) if self.hidden_layer is not None else inputs
         x = self.reshape(self.project(x))
         for i, (first, second) in enumerate(self.blocks):
             x = second(first(x))
+            if self.films:
+                scale, shift = keras.ops.split(self.films[i](inputs[:, : self.labels]), 2, axis=-1)
+                x = x * (1.0 + scale[:, None, None, :]) + shift[:, None, None, :]
             if i < len(self.blocks) - 1:
                 x = self.upsample(x)
         return self.to_rgb(x)
@@ -63,4 +79,5 @@ class BEGANDecoder(keras.Model):
             "size": self.size,
             "width": self.width,
             "hidden": self.hidden,
+            "labels": self.labels,
         }

@@ -64,6 +64,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "minibatch_std": True,
         "do_fraction": 0.0,
         "decorrelate": 0.0,
+        "film": False,
         "jit_compile": "auto",
     },
     # the reference code's settings
@@ -92,6 +93,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "minibatch_std": False,
         "do_fraction": 0.0,
         "decorrelate": 0.0,
+        "film": False,
         "jit_compile": "auto",
     },
 }
@@ -139,13 +141,15 @@ class CausalBEGANStage(ImageStage):
             vector ``l``, clipped to ``[1/c, c]``, so that under its training
             distribution the labels are independent and it cannot read one
             attribute as evidence for another (grey hair for Bald).
+        film: every block of the generator modulated by the labels (FiLM;
+            off: the paper's, labels at the input only).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
     kind = "causalbegan"
     sizes = (16, 32, 64)
     presets = PRESETS
-    added_options = {"decorrelate": 0.0}  # runs saved before it trained without
+    added_options = {"decorrelate": 0.0, "film": False}  # runs saved before it trained without
     positive_options = (
         "noise_dim", "width", "labeler_width", "code_dim", "batch_size", "steps",
     )  # fmt: skip
@@ -179,6 +183,7 @@ class CausalBEGANStage(ImageStage):
         minibatch_std: bool | None = None,
         do_fraction: float | None = None,
         decorrelate: float | None = None,
+        film: bool | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -202,9 +207,10 @@ class CausalBEGANStage(ImageStage):
 
     def build_model(self) -> CausalBEGAN:
         o, k = self.options, len(self.nodes)
+        labels = k if o.get("film") else 0  # FiLM in every generator block
         return CausalBEGAN(
-            BEGANDecoder(self.size, o["width"], o["hidden"], name="generator"),
-            BEGANDecoder(self.size, o["width"], o["hidden"], name="ema_generator"),
+            BEGANDecoder(self.size, o["width"], o["hidden"], labels, name="generator"),
+            BEGANDecoder(self.size, o["width"], o["hidden"], labels, name="ema_generator"),
             BEGANAutoencoder(
                 self.size, o["width"], o["code_dim"], o["minibatch_std"], name="autoencoder"
             ),

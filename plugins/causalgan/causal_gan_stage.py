@@ -59,6 +59,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "projection": True,
         "do_fraction": 0.0,
         "decorrelate": 0.0,
+        "film": False,
         "jit_compile": "auto",
     },
     # the paper's networks and schedule: two generator steps per iteration and
@@ -86,6 +87,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "projection": False,
         "do_fraction": 0.0,
         "decorrelate": 0.0,
+        "film": False,
         "jit_compile": "auto",
     },
 }
@@ -135,13 +137,16 @@ class CausalGANStage(ImageStage):
             vector ``l``, clipped to ``[1/c, c]``, so that under its training
             distribution the labels are independent and it cannot read one
             attribute as evidence for another (grey hair for Bald).
+        film: every batch norm of the generator class-conditional (its scale
+            and shift a function of the labels; off: the paper's, labels at
+            the input only).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
     kind = "causalgan"
     sizes = (16, 32, 64)
     presets = PRESETS
-    added_options = {"decorrelate": 0.0}  # runs saved before it trained without
+    added_options = {"decorrelate": 0.0, "film": False}  # runs saved before it trained without
     positive_options = (
         "noise_dim", "width", "labeler_width", "kernel_size", "batch_size", "steps",
     )  # fmt: skip
@@ -172,6 +177,7 @@ class CausalGANStage(ImageStage):
         projection: bool | None = None,
         do_fraction: float | None = None,
         decorrelate: float | None = None,
+        film: bool | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -191,7 +197,8 @@ class CausalGANStage(ImageStage):
         o, k = self.options, len(self.nodes)
 
         def generator(name):
-            return DCGANGenerator(self.size, o["width"], o["kernel_size"], name=name)
+            labels = k if o.get("film") else 0
+            return DCGANGenerator(self.size, o["width"], o["kernel_size"], labels, name=name)
 
         def critic(outputs, width, name, minibatch=0, projection=0):
             return ConvClassifier(
