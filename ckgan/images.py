@@ -99,6 +99,9 @@ class ImageStage:
     #: options added since stages were first saved, with the value a saved
     #: config that lacks one had in effect (``load`` fills them in)
     added_options: dict[str, Any] = {}
+    #: options removed since, with the value that did nothing: a saved config
+    #: holding that value loads without it, any other is a clear error
+    removed_options: dict[str, Any] = {}
 
     def __init__(self, nodes: Sequence[str], size: int = 32, **options: Any):
         if size not in self.sizes:
@@ -351,6 +354,12 @@ class ImageStage:
             klass = cls
         for key, value in klass.added_options.items():
             config.setdefault(key, value)
+        for key, value in klass.removed_options.items():
+            if key in config and config.pop(key) != value:
+                raise CkganError(
+                    f"'{path}' was trained with option {key}, which this version of the "
+                    f"'{kind}' image stage no longer has: load it with the ckgan that trained it"
+                )
         try:
             stage = klass(config.pop("nodes"), **config)
         except (KeyError, TypeError) as e:

@@ -46,10 +46,6 @@ class CausalBEGAN(ImageGAN):
             ``spread`` = mean |G(l, z1) - G(l, z2)| / mean |z1 - z2| over
             pairs of the batch (sharing labels when on; Mao et al. 2019).
             0: off, the paper's loss.
-        latent_constraint: weight of ``latent`` = mean |encoder(G(l, z)) - z|
-            in both sides' losses (BEGAN-CS, Chang et al. 2018); needs
-            ``code_dim == noise_dim``; 0: off, the paper's. ``latent`` is
-            logged whenever the sizes match (else 0).
         seed: of the ``keras.random.SeedGenerator``.
         decorrelate: 0 (the paper's), or the clip of the weights that make the
             labels independent in ``Llab(x)``'s rows (``row_weights``), so that
@@ -59,11 +55,11 @@ class CausalBEGAN(ImageGAN):
     network_names = ("generator", "ema_generator", "autoencoder", "labeler")
     config_keys = (
         "learning_rate", "beta_1", "beta_2", "lr_halve_every", "gamma", "gamma_label",
-        "zeta", "lambda_k", "lambda_l", "lambda_z", "mode_seeking", "latent_constraint",
+        "zeta", "lambda_k", "lambda_l", "lambda_z", "mode_seeking",
     )  # fmt: skip
     metric_names = (
         "d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "label_fake",
-        "k_t", "l_t", "z_t", "convergence", "spread", "latent",
+        "k_t", "l_t", "z_t", "convergence", "spread",
     )  # fmt: skip
 
     def __init__(
@@ -87,7 +83,6 @@ class CausalBEGAN(ImageGAN):
         lambda_z: float = 0.01,
         ema_decay: float = 0.999,
         mode_seeking: float = 0.0,
-        latent_constraint: float = 0.0,
         seed: int | None = None,
         decorrelate: float = 0.0,
         **kwargs,
@@ -113,9 +108,6 @@ class CausalBEGAN(ImageGAN):
         self.lambda_k, self.lambda_l = float(lambda_k), float(lambda_l)
         self.lambda_z = float(lambda_z)
         self.mode_seeking = float(mode_seeking)
-        self.latent_constraint = float(latent_constraint)
-        if self.latent_constraint and self.autoencoder.code_dim != self.noise_dim:
-            raise ValueError("the latent constraint needs the code's size to be z's")
         self.k_t = keras.Variable(0.0, trainable=False, name="k_t")
         self.l_t = keras.Variable(0.0, trainable=False, name="l_t")
         self.z_t = keras.Variable(0.0, trainable=False, name="z_t")
@@ -185,21 +177,13 @@ class CausalBEGAN(ImageGAN):
             )
             if self.mode_seeking:
                 g_loss = g_loss + self.mode_seeking / (spread + 1e-5)
-            # latent constraint (BEGAN-CS, Chang et al. 2018): the encoder reads z
-            # back from G(l, z), so that no z is wasted on an image another z draws
-            latent = ops.zeros(())
-            if codes.shape[-1] == z.shape[-1]:
-                latent = ops.mean(ops.abs(codes[b:] - z))
-            if self.latent_constraint:
-                d_loss = d_loss + self.latent_constraint * latent
-                g_loss = g_loss + self.latent_constraint * latent
-            aux = (recon_real, recon_fake, label_real, label_fake, spread, latent)
+            aux = (recon_real, recon_fake, label_real, label_fake, spread)
             return (d_loss, g_loss), aux
 
         (d_loss, g_loss), aux, (d_grads, g_grads) = backend.values_and_grads(
             losses, [d_vars, g_vars]
         )
-        recon_real, recon_fake, label_real, label_fake, spread, latent = aux
+        recon_real, recon_fake, label_real, label_fake, spread = aux
         self.optimizers["discriminator"].apply(d_grads, d_vars)
         self.optimizers["generator"].apply(g_grads, g_vars)
 
@@ -224,6 +208,5 @@ class CausalBEGAN(ImageGAN):
             "z_t": self.z_t,
             "convergence": recon_real + ops.abs(b_k),
             "spread": spread,
-            "latent": latent,
         }
         return self.record(values)

@@ -126,18 +126,23 @@ def test_mode_seeking_pairs_labels_with_other_noise_and_trains():
         CausalBEGANStage(NODES, mode_seeking=-1)
 
 
-def test_latent_constraint_reads_z_back_from_generated_images():
-    tiny = {**TINY, "code_dim": 8, "learning_rate": 1e-3}
-    stage = CausalBEGANStage(NODES, **tiny, latent_constraint=1.0)
-    log = stage.fit(HALVES, UniformLabels(), steps=60, checkpoint_every=30, verbose=0, seed=1)
-    # the encoder and generator learn to recover z (U[-1, 1]: |z| averages 0.5)
-    assert log[-1]["latent"] < log[0]["latent"] and log[-1]["latent"] < 0.4
-    plain = CausalBEGANStage(NODES, **{**TINY, "code_dim": 8})
-    assert plain.model.latent_constraint == 0.0
-    with pytest.raises(CkganError, match="code_dim equal to noise_dim"):
-        CausalBEGANStage(NODES, **{**TINY, "code_dim": 6}, latent_constraint=0.1)
-    with pytest.raises(CkganError, match="latent_constraint must be"):
-        CausalBEGANStage(NODES, latent_constraint=-1)
+def test_a_run_saved_with_the_removed_latent_constraint_loads_when_it_was_off(trained, tmp_path):
+    stage, _, folder = trained
+    for name in ("image_stage.json", "image_stage.h5"):
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
+    saved = json.loads((tmp_path / "image_stage.json").read_text())
+    saved["config"]["latent_constraint"] = 0.0  # as runs saved before its removal hold it
+    (tmp_path / "image_stage.json").write_text(json.dumps(saved))
+    loaded = ImageStage.load(tmp_path)
+    assert "latent_constraint" not in loaded.options
+    labels = np.array([[1, 0]])
+    np.testing.assert_array_equal(stage.generate(labels, seed=0), loaded.generate(labels, seed=0))
+    saved["config"]["latent_constraint"] = 0.1
+    (tmp_path / "image_stage.json").write_text(json.dumps(saved))
+    with pytest.raises(CkganError, match="option latent_constraint, which this version"):
+        ImageStage.load(tmp_path)
+    with pytest.raises(CkganError, match="unknown option 'latent_constraint'"):
+        CausalBEGANStage(NODES, latent_constraint=0.1)
 
 
 def test_minibatch_std_sees_only_its_own_group_and_trains():
