@@ -16,7 +16,10 @@ import networkx as nx
 
 from .errors import CkganError
 
-NODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# ``\Z``, not ``$``: ``$`` also matches before a final newline, so "A\n" would pass.
+NODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+# DOT keywords (any case) are not node IDs unless quoted.
+_DOT_KEYWORDS = {"node", "edge", "graph", "digraph", "subgraph", "strict"}
 FORMATS = ("adjlist", "dot", "json")
 _READERS_BY_SUFFIX = {
     ".adjlist": "adjlist",
@@ -63,11 +66,14 @@ class CausalGraph:
         """A registered graph by name, or a graph file (format chosen by extension)."""
         text = str(name_or_path)
         path = Path(text)
-        if path.suffix.lower() in _READERS_BY_SUFFIX or path.exists():
+        if path.suffix.lower() in _READERS_BY_SUFFIX or path.is_file():
             return cls.read(path)
         from .plugins import get_registry
 
-        obj = get_registry().get("graphs", text).load()
+        registry = get_registry()
+        if path.is_dir() and text not in registry.names("graphs"):
+            return cls.read(path)  # says that it is a folder
+        obj = registry.get("graphs", text).load()
         if isinstance(obj, CausalGraph):
             return obj
         if isinstance(obj, nx.DiGraph):
@@ -76,22 +82,22 @@ class CausalGraph:
 
     @classmethod
     def read(cls, path: str | Path, name: str | None = None) -> CausalGraph:
-        """Read a graph file: ``.adjlist``, ``.dot``/``.gv``, ``.gml`` or ``.json``."""
+        """Read a graph file: ``.adjlist``, ``.dot``/``.gv``, ``.gml`` or ``.json`` (UTF-8)."""
         path = Path(path)
+        if path.is_dir():
+            raise CkganError(
+                f"'{path}' is a folder, not a graph file: name a file ending in "
+                f"{', '.join(_READERS_BY_SUFFIX)}"
+            )
         fmt = _READERS_BY_SUFFIX.get(path.suffix.lower())
         if fmt is None:
             raise CkganError(
                 f"cannot tell the format of graph file '{path}': use one of the "
                 f"extensions {', '.join(_READERS_BY_SUFFIX)}"
             )
-        if not path.is_file():
+        if not path.exists():
             raise CkganError(f"graph file '{path}' does not exist")
-        try:
-            graph = _READ[fmt](path)
-        except CkganError:
-            raise
-        except Exception as e:  # parsers raise many types; all mean "unreadable"
-            raise CkganError(f"cannot read graph file '{path}' as {fmt}: {e}") from e
+        graph = _READ[fmt](_read_text(path), path)
         return cls(graph, name=name or path.stem)
 
     # -- structure ------------------------------------------------------------
@@ -190,8 +196,8 @@ class CausalGraph:
 
     def to_dot(self) -> str:
         lines = [f"digraph {_dot_id(self.name)} {{"]
-        lines += [f"  {n};" for n in self.nodes]
-        lines += [f"  {u} -> {v};" for u, v in self.edges]
+        lines += [f"  {_dot_id(n)};" for n in self.nodes]
+        lines += [f"  {_dot_id(u)} -> {_dot_id(v)};" for u, v in self.edges]
         return "\n".join(lines) + "\n}\n"
 
     def to_json(self) -> str:
@@ -221,7 +227,7 @@ def _validate(graph: nx.DiGraph, name: str) -> None:
     for node in graph.nodes:
         if not isinstance(node, str) or not NODE_NAME.match(node):
             raise CkganError(
-                f"graph '{name}' has node {node!r}, which cannot serve as a column name: "
+                f"graph '{name}' has node {_show(node)}, which cannot serve as a column name: "
                 "use letters, digits and '_' and start with a letter or '_'"
             )
     loops = list(nx.selfloop_edges(graph))
@@ -233,44 +239,117 @@ def _validate(graph: nx.DiGraph, name: str) -> None:
         raise CkganError(f"graph '{name}' has a cycle {path}: a causal graph must be acyclic")
 
 
+def _show(value: object, limit: int = 60) -> str:
+    """``repr(value)`` on one line (repr escapes newlines), cut to about ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _one_line(text: object) -> str:
+    """A parser's message squeezed onto one line (some span several)."""
+    return " ".join(str(text).split())
+
+
 def _dot_id(name: str) -> str:
-    return name if NODE_NAME.match(name) else json.dumps(name)
+    if NODE_NAME.match(name) and name.lower() not in _DOT_KEYWORDS:
+        return name
+    return json.dumps(name)
 
 
-def _read_adjlist(path: Path) -> nx.DiGraph:
-    # File order means the order of the lines' first names (each line is a node
-    # followed by its children), so that writing a graph in topological order and
-    # reading it back keeps that order.
-    graph = nx.read_adjlist(path, create_using=nx.DiGraph, comments="#")
-    heads = [line.split("#")[0].split() for line in path.read_text().splitlines()]
-    order = list(dict.fromkeys([h[0] for h in heads if h] + list(graph.nodes)))
+def _read_text(path: Path) -> str:
+    """The file's text as UTF-8 (a byte-order mark is dropped); any failure is a ``CkganError``."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CkganError(f"cannot open graph file '{path}': {e.strerror or e}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CkganError(
+            f"graph file '{path}' is not UTF-8 text ({e.reason} at byte {e.start})"
+        ) from None
+
+
+def _read_adjlist(text: str, path: Path) -> nx.DiGraph:
+    """Networkx's adjacency list: each line a node then its children; ``#`` starts a comment.
+
+    File order is the order of the lines' first names, then of children first
+    seen, so that a graph written in topological order reads back in that order.
+    """
+    lines = [line.split("#", 1)[0].split() for line in text.splitlines()]
+    lines = [names for names in lines if names]
+    order = [names[0] for names in lines] + [child for names in lines for child in names[1:]]
     out = nx.DiGraph()
-    out.add_nodes_from(order)
-    out.add_edges_from(graph.edges)
+    out.add_nodes_from(dict.fromkeys(order))
+    out.add_edges_from((names[0], child) for names in lines for child in names[1:])
     return out
 
 
-def _read_dot(path: Path) -> nx.DiGraph:
+def _read_dot(text: str, path: Path) -> nx.DiGraph:
+    """A ``digraph``, its subgraphs and clusters included; node attributes are ignored."""
+    import contextlib
+    import io
     import warnings
 
+    printed = io.StringIO()
     with warnings.catch_warnings():
         # pydot's parser uses pyparsing names that newer pyparsing deprecates.
         warnings.simplefilter("ignore", DeprecationWarning)
         import pydot
 
-        parsed = pydot.graph_from_dot_file(str(path))
+        try:
+            # pydot prints a syntax error (three lines on stdout) and returns None.
+            with contextlib.redirect_stdout(printed):
+                parsed = pydot.graph_from_dot_data(text)
+        except Exception as e:  # pyparsing and pydot raise many types; all mean "unreadable"
+            raise CkganError(f"cannot read graph file '{path}' as DOT: {_one_line(e)}") from e
+    if parsed is None:
+        reason = _one_line((printed.getvalue().strip().splitlines() or ["syntax error"])[-1])
+        raise CkganError(f"cannot read graph file '{path}' as DOT: {reason}")
     if not parsed:
         raise CkganError(f"graph file '{path}' holds no DOT graph")
+    if len(parsed) > 1:
+        raise CkganError(f"graph file '{path}' holds {len(parsed)} DOT graphs: keep one")
     dot = parsed[0]
     if dot.get_type() != "digraph":
         raise CkganError(
             f"graph file '{path}' is an undirected DOT graph: write 'digraph' and '->' edges"
         )
-    graph = nx.nx_pydot.from_pydot(dot)
     out = nx.DiGraph()
-    out.add_nodes_from(_unquote(n) for n in graph.nodes)
-    out.add_edges_from((_unquote(u), _unquote(v)) for u, v in graph.edges())
+    _add_dot_statements(dot.obj_dict, out)
     return out
+
+
+def _add_dot_statements(obj: dict, out: nx.DiGraph) -> list[str]:
+    """Add the nodes and edges of a pydot (sub)graph's ``obj_dict`` to ``out``, in file order.
+
+    Returns the (sub)graph's nodes, so that an edge to or from a subgraph
+    (``A -> {B C}``) joins every one of them.
+    """
+    statements = [
+        (item.get("sequence", 0), kind, key, item)
+        for kind in ("nodes", "edges", "subgraphs")
+        for key, items in obj.get(kind, {}).items()
+        for item in items
+    ]
+    members: list[str] = []
+    for _, kind, key, item in sorted(statements, key=lambda s: s[0]):
+        if kind == "nodes":
+            if key in ("node", "edge", "graph"):  # a default-attribute statement
+                continue
+            members.append(_unquote(key))
+            out.add_node(members[-1])
+        elif kind == "edges":
+            ends = [
+                [_unquote(p)] if isinstance(p, str) else _add_dot_statements(p, out)
+                for p in item["points"]
+            ]
+            out.add_nodes_from(ends[0] + ends[1])
+            out.add_edges_from((u, v) for u in ends[0] for v in ends[1])
+            members += ends[0] + ends[1]
+        else:
+            members += _add_dot_statements(item, out)
+    return members
 
 
 def _unquote(name: str) -> str:
@@ -278,8 +357,11 @@ def _unquote(name: str) -> str:
     return name[1:-1] if len(name) >= 2 and name[0] == name[-1] == '"' else name
 
 
-def _read_gml(path: Path) -> nx.DiGraph:
-    graph = nx.read_gml(path)
+def _read_gml(text: str, path: Path) -> nx.DiGraph:
+    try:
+        graph = nx.parse_gml(text, label="label")
+    except Exception as e:  # networkx's GML parser raises many types; all mean "unreadable"
+        raise CkganError(f"cannot read graph file '{path}' as gml: {_one_line(e)}") from e
     if not graph.is_directed():
         raise CkganError(f"graph file '{path}' is an undirected GML graph: add 'directed 1' to it")
     out = nx.DiGraph()
@@ -288,20 +370,63 @@ def _read_gml(path: Path) -> nx.DiGraph:
     return out
 
 
-def _read_json(path: Path) -> nx.DiGraph:
-    data = json.loads(path.read_text())
+_JSON_KEYS = ("name", "nodes", "edges")
+
+
+def _read_json(text: str, path: Path) -> nx.DiGraph:
+    """``{"nodes": [names], "edges": [[u, v], ...]}``, optionally with a ``"name"``.
+
+    Types are checked, not coerced: a string is not a list of one-letter nodes.
+    """
+    where = f"graph file '{path}'"
+
+    def unique_keys(pairs: list[tuple[str, object]]) -> dict:
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise CkganError(f"{where} has the key {_show(key)} twice in one object")
+            seen.add(key)
+        return dict(pairs)
+
+    try:
+        data = json.loads(text, object_pairs_hook=unique_keys)
+    except RecursionError:
+        raise CkganError(f"{where} is not valid JSON: it is nested too deeply") from None
+    except ValueError as e:
+        raise CkganError(f"{where} is not valid JSON: {_one_line(e)}") from None
+    shape = '{"nodes": ["A", "B"], "edges": [["A", "B"]]}'
     if not isinstance(data, dict) or "nodes" not in data:
+        raise CkganError(f"{where} must be a JSON object with 'nodes' and 'edges' lists: {shape}")
+    unknown = [k for k in data if k not in _JSON_KEYS]
+    if unknown:
         raise CkganError(
-            f"graph file '{path}' must be a JSON object with 'nodes' and 'edges' lists"
+            f"{where} has the unknown key {_show(unknown[0])} (known: {', '.join(_JSON_KEYS)})"
         )
+    if "name" in data and not isinstance(data["name"], str):
+        raise CkganError(f"{where}: 'name' must be a string, not {_show(data['name'])}")
+    nodes, edges = data["nodes"], data.get("edges", [])
+    if not isinstance(nodes, list):
+        raise CkganError(f"{where}: 'nodes' must be a list of names, not {_show(nodes)}: {shape}")
+    if not isinstance(edges, list):
+        raise CkganError(f"{where}: 'edges' must be a list of pairs, not {_show(edges)}: {shape}")
     out = nx.DiGraph()
-    out.add_nodes_from(data["nodes"])
-    for edge in data.get("edges", []):
-        u, v = edge
-        for node in (u, v):
+    for node in nodes:
+        if not isinstance(node, str):
+            raise CkganError(f"{where}: node {_show(node)} is not a name: write it as a string")
+        if node in out:
+            raise CkganError(f"{where} lists node {_show(node)} twice")
+        out.add_node(node)
+    for edge in edges:
+        if not (isinstance(edge, list) and len(edge) == 2):
+            raise CkganError(f"{where}: edge {_show(edge)} is not a pair [u, v] of node names")
+        for node in edge:
+            if not isinstance(node, str):
+                raise CkganError(f"{where}: edge {_show(edge)} names {_show(node)}, not a string")
             if node not in out:
-                raise CkganError(f"graph file '{path}': edge {u} -> {v} names unknown node {node}")
-        out.add_edge(u, v)
+                raise CkganError(
+                    f"{where}: edge {_show(edge)} names {_show(node)}, which is not in 'nodes'"
+                )
+        out.add_edge(*edge)
     return out
 
 

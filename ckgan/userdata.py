@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +24,18 @@ from .errors import CkganError
 
 #: accepted spellings of a binary value (after stripping spaces and lower-casing)
 BINARY = {"0": 0, "1": 1, "-1": 0, "+1": 1, "false": 0, "true": 1}
+#: each spelling's code while parsing: 0/1 value = ``_VALUE[code]``; a column must
+#: keep to one coding, so -1 next to 0 (is -1 a zero or a typo?) is an error.
+_CODES = {"0": 0, "1": 1, "-1": 2, "+1": 3, "false": 4, "true": 5}
+_SPELLING = ("0", "1", "-1", "+1", "false", "true")
+_VALUE = np.array([0, 1, 0, 1, 0, 1] + [0] * 250, dtype=np.uint8)
+#: the codings and the codes each allows ("1" belongs to both numeric ones)
+_CODINGS = {"0/1": (0, 1), "-1/1": (1, 2, 3), "true/false": (4, 5)}
 _BAD = 255
 _SPLIT_IDS = {"train": 0, "validation": 1, "test": 2}
 _SPECIAL = ("filename", "split")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_COUNT = re.compile(r"[0-9]+")  # not str.isdigit, which takes "²"
 ATTRIBUTE_FILE = "list_attr_celeba.txt"
 PARTITION_FILE = "list_eval_partition.txt"
 
@@ -35,12 +45,15 @@ class LabelTable:
     """The columns of one label file: binary ones as 0/1 uint8, the others by their first bad cell.
 
     ``lines`` holds each row's line number in the file, for error messages.
+    A column in ``mixed`` is in ``bad`` too: its first cell of a second coding,
+    with where the first coding was seen (``"line 2 has '0'"``).
     """
 
     path: Path
     columns: list[str]
     binary: dict[str, np.ndarray] = field(default_factory=dict)
     bad: dict[str, tuple[int, str]] = field(default_factory=dict)
+    mixed: dict[str, str] = field(default_factory=dict)
     lines: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     filenames: list[str] | None = None
     split_values: list[str] | None = None
@@ -59,12 +72,18 @@ class LabelTable:
                 f"column '{name}' of {self.path} names files or splits, not labels; rename the node"
             )
         if name not in self.bad:
-            shown = ", ".join(c for c in self.columns if c) or "none"
+            shown = ", ".join(c if c.isprintable() else repr(c) for c in self.columns if c)
+            shown = shown or "none"
             raise CkganError(
                 f"column '{name}' is not in {self.path} (its columns: {shown}); "
                 "add it or use a graph without that node"
             )
         line, value = self.bad[name]
+        if name in self.mixed:
+            raise CkganError(
+                f"column '{name}' of {self.path} mixes codings: line {line} has {value!r} but "
+                f"{self.mixed[name]}; use one of 0/1, -1/1 or true/false in a column"
+            )
         raise CkganError(
             f"column '{name}' of {self.path} is not binary: line {line} has {value!r} "
             f"(expected 0/1, -1/1 or true/false)"
@@ -83,7 +102,7 @@ class LabelTable:
 
 def _encode(path: Path, columns: list[str], rows: Iterable[tuple[int, list[str]]]) -> LabelTable:
     """Encode ``rows`` (line number, cells) column by column; keep file names and splits raw."""
-    get = BINARY.get
+    get = _CODES.get
     k = len(columns)
     lowered = [c.lower() for c in columns]
     keep = {name: lowered.index(name) for name in _SPECIAL if name in lowered}
@@ -110,17 +129,44 @@ def _encode(path: Path, columns: list[str], rows: Iterable[tuple[int, list[str]]
         if j in bad:
             table.bad[name] = bad[j]
         elif name:
-            table.binary[name] = matrix[:, j].copy()
+            mixed = _mixed_coding(matrix[:, j], table.lines)
+            if mixed is None:
+                table.binary[name] = _VALUE[matrix[:, j]]
+            else:
+                table.bad[name], table.mixed[name] = mixed
     table.filenames = kept.get("filename")
     table.split_values = kept.get("split")
     return table
 
 
+def _mixed_coding(codes: np.ndarray, lines: np.ndarray) -> tuple[tuple[int, str], str] | None:
+    """None if the column keeps to one coding; else its first cell outside the first one's.
+
+    The answer is ``((line, spelling), "line L has 'S'")``: the offending
+    cell, then the first cell of the coding the column started with.
+    """
+    present = np.flatnonzero(np.bincount(codes, minlength=len(_SPELLING)))
+    if any(set(present) <= set(allowed) for allowed in _CODINGS.values()):
+        return None
+    # The coding of the first cell that decides one (a leading "1" fits two).
+    first = int(np.flatnonzero(codes != 1)[0])
+    allowed = next(a for a in _CODINGS.values() if codes[first] in a)
+    offender = int(np.flatnonzero(~np.isin(codes, allowed))[0])
+    return (
+        (int(lines[offender]), _SPELLING[codes[offender]]),
+        f"line {lines[first]} has {_SPELLING[codes[first]]!r}",
+    )
+
+
 def _read_text(path: Path, what: str) -> str:
-    if not path.is_file():
+    if path.is_dir():
+        raise CkganError(f"{path} is a folder, not a file ({what})")
+    if not path.exists():
         raise CkganError(f"no such file: {path} ({what})")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as e:
+        raise CkganError(f"cannot open {path}: {e.strerror or e}") from None
     except UnicodeDecodeError as e:
         raise CkganError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start})") from None
     if not text.strip():
@@ -143,15 +189,22 @@ def read_label_csv(path: str | Path) -> LabelTable:
     """Parse a CSV whose header names the columns (``,`` ``;`` or tab separated)."""
     path = Path(path)
     text = _read_text(path, "a CSV of labels whose first line names the columns")
-    first = text.lstrip("\r\n").split("\n", 1)[0]
+    first = next(line for line in _LINE_BREAK.split(text) if line.strip())
     delimiter = max(",;\t", key=first.count) if any(d in first for d in ",;\t") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    for cells in reader:
-        if any(c.strip() for c in cells):
-            header = [c.strip() for c in cells]
-            break
-    assert header is not None  # the text is not blank
+
+    def records() -> Iterable[list[str]]:
+        try:
+            yield from reader
+        except csv.Error as e:  # e.g. a field over csv's size limit
+            raise CkganError(f"line {reader.line_num} of {path} is not valid CSV: {e}") from None
+
+    parsed = records()
+    header = next(
+        ([c.strip() for c in cells] for cells in parsed if any(c.strip() for c in cells)), None
+    )
+    if header is None:
+        raise CkganError(f"{path} holds no line naming the columns, only empty quoted cells")
     if all(_looks_like_data(c) for c in header):
         raise CkganError(
             f"{path} has no header: its first line ({first.strip()!r}) looks like data; "
@@ -160,12 +213,12 @@ def read_label_csv(path: str | Path) -> LabelTable:
     seen = set()
     for name in header:
         if name and name in seen:
-            raise CkganError(f"{path} names column '{name}' twice in its header; rename one")
+            raise CkganError(f"{path} names column {name!r} twice in its header; rename one")
         seen.add(name)
     k = len(header)
 
     def rows() -> Iterable[tuple[int, list[str]]]:
-        for cells in reader:
+        for cells in parsed:
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) > k and not any(c.strip() for c in cells[k:]):
@@ -187,15 +240,15 @@ def is_attribute_file(path: str | Path) -> bool:
             first = f.readline().strip()
     except (OSError, UnicodeDecodeError):
         return False
-    return first.isdigit()
+    return _COUNT.fullmatch(first) is not None
 
 
 def read_attribute_file(path: str | Path) -> LabelTable:
     """Parse a CelebA-format file: a count line, a names line, ``filename v1 ... vk`` rows."""
     path = Path(path)
     text = _read_text(path, "a CelebA-format attribute file (count line, names line, rows)")
-    lines = text.splitlines()
-    if len(lines) < 2 or not lines[0].strip().isdigit():
+    lines = _LINE_BREAK.split(text)
+    if len(lines) < 2 or not _COUNT.fullmatch(lines[0].strip()):
         raise CkganError(
             f"{path} is not a CelebA-format attribute file: its first line should be the "
             "number of rows and its second the attribute names"
@@ -227,7 +280,7 @@ def read_partition_file(path: str | Path) -> dict[str, int]:
     path = Path(path)
     text = _read_text(path, "lines of 'filename 0|1|2' (train, validation, test)")
     out: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
         cells = line.split()
         if not cells:
             continue

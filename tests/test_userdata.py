@@ -7,7 +7,7 @@ from PIL import Image
 
 import ckgan
 from ckgan import CkganError
-from ckgan.userdata import UserData, open_user_data
+from ckgan.userdata import UserData, open_user_data, read_label_csv
 
 
 def write(path, text):
@@ -207,3 +207,52 @@ def test_a_celeba_format_folder(tmp_path):
     assert data.name == "list_attr_celeba" and len(data.labels("train")) == 10
     message = error(write(tmp_path / "bad.txt", "2\na b\nx.jpg 1 -1\ny.jpg 1\n"))
     assert "line 4" in message and "1 values" in message
+
+
+def test_csv_reader_edge_cases_are_errors(tmp_path):
+    # Once an AssertionError and a csv.Error with tracebacks.
+    assert "no line naming the columns" in error(write(tmp_path / "q.csv", '""\n""\n'))
+    message = error(write(tmp_path / "big.csv", "a\n" + "x" * 200_000 + "\n"))
+    assert "line 2" in message and "not valid CSV" in message and "field limit" in message
+    folder = tmp_path / "f.csv"
+    folder.mkdir()
+    with pytest.raises(CkganError, match="is a folder, not a file"):
+        read_label_csv(folder)
+
+
+def test_header_found_after_blank_lines_and_crlf(tmp_path):
+    csv = write(tmp_path / "l.csv", "\n  \na;b\r\n1;0\r\n")
+    np.testing.assert_array_equal(open_user_data(csv).labels("train", ["a", "b"]), [[1, 0]])
+
+
+@pytest.mark.parametrize(
+    "rows, line, value",
+    [
+        ("0\n-1\n1\n", 3, "-1"),
+        ("-1\n1\n0\n", 4, "0"),
+        ("1\ntrue\n", 3, "true"),
+        ("false\n0\n", 3, "0"),
+        ("+1\n0\n", 3, "0"),
+    ],
+)
+def test_a_column_keeps_to_one_coding(tmp_path, rows, line, value):
+    """#12 item 14: -1 next to 0 was read as 0 and 0; now an error naming column, line, value."""
+    path = write(tmp_path / "l.csv", "a,ok\n" + rows.replace("\n", ",1\n"))
+    table = read_label_csv(path)
+    assert table.attributes == ("ok",)
+    with pytest.raises(CkganError) as e:
+        table.matrix(["a"])
+    message = str(e.value)
+    assert "\n" not in message
+    assert "column 'a'" in message and f"line {line} has '{value}'" in message
+    assert "one of 0/1, -1/1 or true/false" in message
+
+
+def test_an_unreadable_label_file(tmp_path, monkeypatch):
+    path = write(tmp_path / "l.csv", "a\n1\n")
+
+    def denied(self):  # the tests run as root, where chmod 000 does not stop a read
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(path), "read_bytes", denied)
+    assert error(path).endswith("l.csv: Permission denied")
