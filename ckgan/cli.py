@@ -32,15 +32,29 @@ class CkganGroup(click.Group):
     def _load_plugin_commands(self) -> None:
         if self._plugins_loaded:
             return
-        from .plugins import get_plugin_manager
+        from .plugins import BUILTIN_PLUGINS, get_plugin_manager, get_registry
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PluginWarning)
             pm = get_plugin_manager()
+            try:
+                get_registry()  # a plugin whose hooks raise is skipped here, with its warning
+            except CkganError:
+                pass  # e.g. a name registered twice: the command that needs it says so
+        type(self)._plugins_loaded = True
+        for impl in pm.hook.register_commands.get_hookimpls():
+            try:
+                impl.function(cli=self)
+            except Exception as e:
+                if impl.plugin_name in BUILTIN_PLUGINS:
+                    raise
+                click.echo(
+                    f"Warning: skipped the commands of plugin '{impl.plugin_name}': "
+                    f"{type(e).__name__}: {e}",
+                    err=True,
+                )
         for w in caught:
             click.echo(f"Warning: {w.message}", err=True)
-        type(self)._plugins_loaded = True
-        pm.hook.register_commands(cli=self)
 
     def list_commands(self, ctx):
         self._load_plugin_commands()
@@ -134,6 +148,8 @@ def graphs_show(graph, fmt):
 FORCE = click.option(
     "--force", is_flag=True, help="Replace --out if it exists (never a run folder's own files)."
 )
+#: a random seed: what NumPy, Keras and TensorFlow all accept
+SEED = click.IntRange(0, 2**32 - 1)
 #: the picture formats a grid can be written in, by file name
 GRID_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -190,7 +206,7 @@ def _options(values: tuple[str, ...], option: str) -> dict[str, Any]:
     type=click.Path(file_okay=False, path_type=str),
     help="Run folder to create (default: runs/<image>-<graph>-<time>).",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Random seed.")
 @click.option(
     "--preset",
     type=click.Choice(["quick", "paper"]),
@@ -293,33 +309,33 @@ def run(
 @click.option("--n", "n", default=1000, show_default=True, type=click.IntRange(min=1))
 @click.option("--set", "set_", multiple=True, metavar="NODE=V", help="Intervene: do(NODE=V).")
 @click.option("--given", multiple=True, metavar="NODE=V", help="Condition on NODE=V.")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Random seed.")
 @click.option("--out", required=True, help="Output: .csv (labels) or .h5 (images and labels).")
 @FORCE
 def sample(run_dir, n, set_, given, seed, out, force):
     """Sample from a run, observationally, under do (--set) or conditioning (--given)."""
-    from .run import Run, write_labels_csv, write_samples_h5
+    from .labels import check_do_given
+    from .run import IMAGE_CHUNK, LABEL_CHUNK, Run, write_samples
     from .storage import check_output
 
     do = _assignments(set_, "--set")
     evidence = _assignments(given, "--given")
     check_output(out, force=force, suffixes=(".csv", ".h5", ".hdf5"))
-    suffix = Path(out).suffix.lower()
+    images = Path(out).suffix.lower() != ".csv"
     trained = Run(run_dir)
-    generator = trained.label_generator
-    stage = trained.image_stage if suffix != ".csv" else None
-    rows = generator.sample(n, do=do, given=evidence, seed=seed)
-    if stage is None:
-        write_labels_csv(out, rows, generator.nodes, exclusive=not force)
-    else:
-        images = stage.generate(rows, seed=seed)
-        write_samples_h5(
-            out, images, rows, generator.nodes, exclusive=not force,
-            do=do, given=evidence, seed=seed,
+    check_do_given(trained.graph, do, evidence)
+    if images:
+        _ = trained.image_stage  # a labels-only run says so before any sampling
+    chunked = n > (IMAGE_CHUNK if images else LABEL_CHUNK)
+    with click.progressbar(length=n, label="sampling", file=sys.stderr,
+                           hidden=not chunked) as bar:  # fmt: skip
+        acceptance = write_samples(
+            trained, out, n, do=do, given=evidence, seed=seed, images=images,
+            exclusive=not force, progress=bar.update,
         )  # fmt: skip
     message = f"{n} samples written to {out}"
     if evidence:
-        message += f" (rejection sampling acceptance {generator.last_acceptance:.3g})"
+        message += f" (rejection sampling acceptance {acceptance:.3g})"
     click.echo(message)
 
 
@@ -328,7 +344,7 @@ def sample(run_dir, n, set_, given, seed, out, force):
 @click.option("--set", "set_", multiple=True, metavar="NODE=V", help="Intervene: do(NODE=V).")
 @click.option("--given", multiple=True, metavar="NODE=V", help="Condition on NODE=V.")
 @click.option("--n", "n", default=8, show_default=True, type=click.IntRange(1, 64))
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Random seed.")
 @click.option("--out", help="PNG grid: a row under do(...) and a row under conditioning.")
 @FORCE
 def intervene(run_dir, set_, given, n, seed, out, force):
@@ -349,8 +365,11 @@ def intervene(run_dir, set_, given, n, seed, out, force):
 
         check_output(out, force=force, suffixes=GRID_SUFFIXES)
     trained = Run(run_dir)
-    if out:
-        _ = trained.image_stage  # a labels-only run: say so before any sampling
+    if out and trained.config.get("image", "none") == "none":
+        raise CkganError(
+            f"the run in '{run_dir}' has no image stage (trained with --image none), so no "
+            "grid: leave out --out to see the label statistics"
+        )
     from .labels import check_do_given
 
     check_do_given(trained.graph, do, evidence)
@@ -366,10 +385,16 @@ def intervene(run_dir, set_, given, n, seed, out, force):
     for node in nodes:
         line = f"{node:<{width}}"
         for _, _, _, sampled, _ in rows:
-            line += f"  {sampled[node]:>24.3f}"
+            line += f"  {sampled[node]:>24.3f}" if sampled else f"  {'never drawn':>24}"
         if rows[0][4] is not None:
             line += "   (" + " / ".join(f"{r[4][node]:.3f}" for r in rows) + ")"
         click.echo(line)
+    for title, _, _, sampled, _ in rows:
+        if sampled is None:
+            click.echo(
+                f"{title}: the model (nearly) never draws this evidence, so it cannot be "
+                "conditioned on; the other column is drawn as asked"
+            )
     if out:
         path = intervention_grid(trained, out, do, evidence, n=n, seed=seed, exclusive=not force)
         click.echo(f"grid written to {path}")
@@ -379,7 +404,7 @@ def intervene(run_dir, set_, given, n, seed, out, force):
 @click.option("--run", "run_dir", required=True, help="A run folder written by `ckgan run`.")
 @click.option("--n", "n", default=2000, show_default=True, type=click.IntRange(min=50),
               help="Generated images per measurement.")  # fmt: skip
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Random seed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress output while the judge trains.")
 def evaluate(run_dir, n, seed, as_json, quiet):

@@ -96,6 +96,12 @@ class ImageStage:
     sizes: tuple[int, ...] = (16, 32, 64)
     #: option values per preset; an explicit constructor argument overrides them
     presets: dict[str, dict[str, Any]] = {}
+    #: allowed ranges of options, in interval notation (``ckgan.options``); subclasses extend it
+    option_ranges: dict[str, str] = {
+        "learning_rate": "(0, inf)", "beta_1": "[0, 1)", "beta_2": "[0, 1)",
+        "batch_size": "[1, inf)", "steps": "[1, inf)", "noise_dim": "[1, inf)",
+        "ema_decay": "[0, 1)", "do_fraction": "[0, 1)",
+    }  # fmt: skip
     #: options added since stages were first saved, with the value a saved
     #: config that lacks one had in effect (``load`` fills them in)
     added_options: dict[str, Any] = {}

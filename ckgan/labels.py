@@ -43,6 +43,12 @@ class LabelGenerator:
     """Base class of label generators; ``kind`` is the name it is registered under."""
 
     kind: str = "label generator"
+    #: allowed ranges of options, in interval notation (``ckgan.options``); subclasses extend it
+    option_ranges: dict[str, str] = {
+        "learning_rate": "(0, inf)", "beta_1": "[0, 1)", "beta_2": "[0, 1)",
+        "batch_size": "[1, inf)", "steps": "[1, inf)", "noise_dim": "[1, inf)",
+        "ema_decay": "[0, 1)", "alpha": "(0, inf)",
+    }  # fmt: skip
 
     def __init__(self, graph: CausalGraph, **options: Any):
         self.graph = graph
@@ -119,7 +125,8 @@ class LabelGenerator:
     def _sample(self, n: int, do: dict[str, int], seed: int | None) -> np.ndarray:
         raise NotImplementedError
 
-    #: rejection sampling gives up after drawing this many rows per requested row
+    #: rejection sampling gives up once, after at least ``min_draws`` draws, fewer than
+    #: one row in ``max_draws_per_sample`` matched: the same budget for every caller
     max_draws_per_sample = 2_000
     min_draws = 100_000
 
@@ -136,6 +143,8 @@ class LabelGenerator:
             ok = rows[(rows[:, cols] == want).all(axis=1)]
             kept.append(ok)
             accepted += len(ok)
+            if drawn >= self.min_draws and accepted * self.max_draws_per_sample < drawn:
+                break  # rarer than the budget allows, however many rows were asked for
             if accepted:
                 # aim the next batch at what is still missing, with head-room
                 rate = accepted / drawn

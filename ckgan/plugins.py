@@ -131,6 +131,23 @@ def _wanted(ep: importlib.metadata.EntryPoint) -> bool:
     return ep.name in names or (dist is not None and dist in names)
 
 
+def _warn_unknown_wanted(entry_points) -> None:
+    """Warn about names in ``CKGAN_LOAD_PLUGINS`` that no installed plugin has."""
+    allowed = os.environ.get("CKGAN_LOAD_PLUGINS")
+    if not allowed:
+        return
+    known = {ep.name for ep in entry_points} | {
+        ep.dist.name for ep in entry_points if ep.dist is not None
+    }
+    for name in sorted({n.strip() for n in allowed.split(",") if n.strip()} - known):
+        warnings.warn(
+            f"CKGAN_LOAD_PLUGINS names '{name}', which no installed plugin is called "
+            f"(installed: {', '.join(sorted(known)) or 'none'})",
+            PluginWarning,
+            stacklevel=3,
+        )
+
+
 def get_plugin_manager() -> pluggy.PluginManager:
     """The process-wide plugin manager: specs added, built-ins and entry points loaded."""
     global _pm
@@ -144,7 +161,9 @@ def get_plugin_manager() -> pluggy.PluginManager:
         module = importlib.import_module(module_name)
         pm.register(module, name=module_name)
         infos[module_name] = PluginInfo(module_name, "ckgan", version)
-    for ep in importlib.metadata.entry_points(group="ckgan"):
+    entry_points = importlib.metadata.entry_points(group="ckgan")
+    _warn_unknown_wanted(entry_points)
+    for ep in entry_points:
         if not _wanted(ep) or pm.has_plugin(ep.name):
             continue
         dist = ep.dist.name if ep.dist is not None else None
@@ -194,19 +213,47 @@ def get_registry() -> Registry:
             _infos[name] = PluginInfo(name, None, None, hooks)
     for info in _infos.values():
         info.registered = {kind: [] for kind in KINDS}
+    broken: set[str] = set()
     for kind, hook_name in KINDS.items():
         caller = getattr(pm.hook, hook_name)
         # In registration order: built-ins first, so they are named first in errors.
         for impl in caller.get_hookimpls():
             plugin = impl.plugin_name
+            if plugin in broken:
+                continue
+            added: list[str] = []
 
-            def register(name, obj, _kind=kind, _plugin=plugin):
+            def register(name, obj, _kind=kind, _plugin=plugin, _added=added):
                 registry.add(_kind, name, obj, _plugin)
                 _infos[_plugin].registered[_kind].append(name)
+                _added.append(name)
 
-            impl.function(**{arg: register for arg in impl.argnames})
+            try:
+                impl.function(**{arg: register for arg in impl.argnames})
+            except CkganError:
+                raise
+            except Exception as e:
+                if plugin in BUILTIN_PLUGINS:
+                    raise  # ckgan's own bug: keep the traceback
+                _skip_broken(registry, plugin, hook_name, e)
+                broken.add(plugin)
     _registry = registry
     return registry
+
+
+def _skip_broken(registry: Registry, plugin: str, hook: str, error: Exception) -> None:
+    """Forget all that a plugin whose hook raised had registered, with a one-line warning."""
+    for entries in registry.entries.values():
+        for name in [n for n, e in entries.items() if e.plugin == plugin]:
+            del entries[name]
+    info = _infos.pop(plugin, None)
+    where = f" ({info.distribution} {info.version})" if info and info.distribution else ""
+    warnings.warn(
+        f"skipped plugin '{plugin}'{where}: its {hook} hook raised {type(error).__name__}: "
+        f"{error}; fix or uninstall it, or set CKGAN_LOAD_PLUGINS",
+        PluginWarning,
+        stacklevel=2,
+    )
 
 
 def plugin_infos() -> list[PluginInfo]:

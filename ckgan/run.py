@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from .errors import CkganError
 from .graph import CausalGraph
 from .labels import LabelGenerator
 from .metrics import empirical_pmf, marginals, tv_distance, tv_to_truth
+from .options import check_options
 from .plugins import get_registry
 from .storage import LOCK_FILE, atomic_write_text, clean_temp_files, is_run_folder, run_lock
 
@@ -144,6 +145,11 @@ def train(
         _check_new_folder(out)
         if preset not in PRESETS:
             raise CkganError(f"unknown preset '{preset}' (known: {', '.join(PRESETS)})")
+        if image == "none" and image_options:
+            raise CkganError(
+                f"--image-option {next(iter(image_options))}=... is for an image stage, "
+                "and this run has none (--image none): leave it out"
+            )
         settings = PRESETS[preset] if image != "none" else {}
         config = {
             "ckgan_version": __version__,
@@ -249,7 +255,9 @@ def _run_dataset(config: dict) -> Dataset:
 
 
 def _construct(cls, what: str, *args, **options):
-    """``cls(*args, **options)``, an unknown option being a ``CkganError`` that names it."""
+    """``cls(*args, **options)``; an unknown option or a value of the wrong type or range
+    is a ``CkganError`` that names it."""
+    check_options(cls, options, what)
     try:
         return cls(*args, **options)
     except TypeError as e:  # a plugin without its own option check
@@ -458,28 +466,14 @@ class Run:
         return self.label_generator.sample(n, do=do, given=given, seed=seed)
 
 
-def write_samples_h5(path, images, labels, nodes, *, exclusive: bool = False, **attrs) -> Path:
-    """Write images and labels (and how they were drawn) to HDF5, atomically."""
-    import h5py
-
-    from .storage import atomic_path
-
-    with atomic_path(path, exclusive=exclusive) as tmp:
-        with h5py.File(tmp, "w") as f:
-            f.create_dataset("images", data=images, compression="gzip")
-            f.create_dataset("labels", data=labels)
-            f.attrs["nodes"] = json.dumps(list(nodes))
-            for key, value in attrs.items():
-                f.attrs[key] = json.dumps(value)
-    return Path(path)
-
-
 def contrast(run: Run, do: Mapping[str, int], given: Mapping[str, int], n: int = 20_000):
     """Label statistics of the intervention and of its conditioning counterpart.
 
     Returns rows ``[(title, do, given, marginals, exact_marginals_or_None)]``:
     with ``do``, the rows are do(do) | given and conditioning on do and given
-    together; with ``given`` alone, observational and conditioning.
+    together; with ``given`` alone, observational and conditioning. A
+    conditioning the model (nearly) never produces has ``marginals`` None:
+    the other row can still be drawn. Only when no row can is it an error.
     """
     do, given = dict(do), dict(given)
     if do:
@@ -488,8 +482,14 @@ def contrast(run: Run, do: Mapping[str, int], given: Mapping[str, int], n: int =
         cases = [({}, {}), ({}, given)]
     rows = []
     truth = run.truth()
+    error = None
     for case_do, case_given in cases:
-        labels = run.sample_labels(n, do=case_do, given=case_given, seed=7)
+        try:
+            labels = run.sample_labels(n, do=case_do, given=case_given, seed=7)
+        except CkganError as e:
+            if not case_given:
+                raise
+            labels, error = None, e
         exact = None
         if truth is not None:
             from .bayesnet import all_configs
@@ -497,8 +497,10 @@ def contrast(run: Run, do: Mapping[str, int], given: Mapping[str, int], n: int =
             pmf = truth.pmf(do=case_do, given=case_given)
             configs = all_configs(len(run.graph.nodes))
             exact = {node: float(pmf @ configs[:, i]) for i, node in enumerate(run.graph.nodes)}
-        rows.append((_title(case_do, case_given), case_do, case_given,
-                     marginals(labels, run.graph.nodes), exact))  # fmt: skip
+        sampled = None if labels is None else marginals(labels, run.graph.nodes)
+        rows.append((_title(case_do, case_given), case_do, case_given, sampled, exact))
+    if all(row[3] is None for row in rows):
+        raise error
     return rows
 
 
@@ -517,7 +519,12 @@ def intervention_grid(run: Run, path, do, given, n: int = 8, seed: int = 0, excl
 
     stage = run.image_stage
     images, captions, titles = [], [], []
-    for title, case_do, case_given, _, _ in contrast(run, do, given, n=1000):
+    for title, case_do, case_given, sampled, _ in contrast(run, do, given, n=1000):
+        if sampled is None:  # a conditioning the model never draws: a row of blanks says so
+            images.append(np.full((n, stage.size, stage.size, 3), 128, np.uint8))
+            captions += ["never drawn\nby the model"] * n
+            titles.append(f"{title}\n(impossible\nunder the model)")
+            continue
         labels = run.sample_labels(n, do=case_do, given=case_given, seed=seed)
         images.append(stage.generate(labels, seed=seed))
         captions += [label_caption(row, run.graph.nodes) for row in labels]
@@ -541,13 +548,91 @@ def write_do_vs_condition_grids(run: Run, folder: Path, n: int = 8) -> list[Path
     return paths
 
 
-def write_labels_csv(
-    path: str | Path, labels: np.ndarray, nodes: tuple[str, ...], *, exclusive: bool = False
-) -> Path:
-    """Write label rows as CSV (header = node names, values 0/1), atomically."""
+def _chunk_seed(seed: int, i: int) -> int:
+    return int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
+
+
+#: rows per chunk when ``write_samples`` streams to disk: labels only, and with images
+LABEL_CHUNK = 1_000_000
+IMAGE_CHUNK = 2048
+
+
+def write_samples(
+    run: Run,
+    path: str | Path,
+    n: int,
+    *,
+    do: Mapping[str, int] | None = None,
+    given: Mapping[str, int] | None = None,
+    seed: int = 0,
+    images: bool = False,
+    exclusive: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> float:
+    """Draw ``n`` samples of ``run`` into ``path`` chunk by chunk; returns the acceptance rate.
+
+    Labels go to CSV (``images=False``), images and labels to HDF5. Memory is
+    bounded by one chunk whatever ``n``; the file appears only when complete.
+    The first chunk uses ``seed`` itself, so up to a chunk the rows are those
+    of ``run.sample_labels(n, seed=seed)``. ``progress(rows)`` is called after
+    each chunk.
+    """
+    import shutil
+
     from .storage import atomic_path
 
-    lines = [",".join(nodes)] + [",".join(map(str, row)) for row in np.asarray(labels).tolist()]
+    path = Path(path)
+    generator = run.label_generator
+    nodes = generator.nodes
+    stage = run.image_stage if images else None
+    chunk = IMAGE_CHUNK if images else LABEL_CHUNK
+    # at least: labels as text, images at 4x compression (gzip rarely does better on photos)
+    need = n * (2 * len(nodes) + (stage.size**2 * 3 // 4 if stage else 0))
+    free = shutil.disk_usage(path.parent if path.parent.is_dir() else Path.cwd()).free
+    if need > free:
+        raise CkganError(
+            f"{n} samples need at least {need / 1e9:.3g} GB and {path.parent} has "
+            f"{free / 1e9:.3g} GB free: ask for fewer with --n, or write elsewhere"
+        )
+    accepted = []
+
+    def chunks():
+        for i, start in enumerate(range(0, n, chunk)):
+            rows = min(chunk, n - start)
+            chunk_seed = (
+                seed if i == 0 else int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
+            )
+            labels = generator.sample(rows, do=do, given=given, seed=chunk_seed)
+            accepted.append(generator.last_acceptance)
+            yield labels, (stage.generate(labels, seed=chunk_seed) if stage else None)
+            if progress is not None:
+                progress(rows)
+
     with atomic_path(path, exclusive=exclusive) as tmp:
-        tmp.write_text("\n".join(lines) + "\n")
-    return Path(path)
+        if stage is None:
+            with open(tmp, "w") as f:
+                f.write(",".join(nodes) + "\n")
+                for labels, _ in chunks():
+                    np.savetxt(f, labels, fmt="%d", delimiter=",")
+        else:
+            import h5py
+
+            with h5py.File(tmp, "w") as f:
+                side = stage.size
+                data = f.create_dataset(
+                    "images", (0, side, side, 3), np.uint8, maxshape=(None, side, side, 3),
+                    chunks=(min(n, 64), side, side, 3), compression="gzip",
+                )  # fmt: skip
+                table = f.create_dataset("labels", (0, len(nodes)), np.uint8,
+                                         maxshape=(None, len(nodes)))  # fmt: skip
+                f.attrs["nodes"] = json.dumps(list(nodes))
+                for key, value in {"do": dict(do or {}), "given": dict(given or {}),
+                                   "seed": seed}.items():  # fmt: skip
+                    f.attrs[key] = json.dumps(value)
+                for labels, pictures in chunks():
+                    end = len(table) + len(labels)
+                    table.resize(end, axis=0)
+                    data.resize(end, axis=0)
+                    table[end - len(labels) :] = labels
+                    data[end - len(labels) :] = pictures
+    return float(np.mean(accepted)) if accepted else 1.0

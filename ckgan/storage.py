@@ -192,6 +192,8 @@ def check_output(
     so that a file created meanwhile is not replaced either.
     """
     path = Path(path)
+    if path.is_dir():
+        raise CkganError(f"{option} {path} is a folder: name a file inside it")
     if suffixes is not None:
         suffixes = tuple(suffixes)
         if path.suffix.lower() not in suffixes:
@@ -199,8 +201,6 @@ def check_output(
                 f"{option} {path}: the file name must end in {' or '.join(suffixes)}, "
                 "which says what is written"
             )
-    if path.is_dir():
-        raise CkganError(f"{option} {path} is a folder: name a file inside it")
     run = enclosing_run(path.parent)
     if run is not None:
         inside = Path(os.path.abspath(path)).relative_to(run)

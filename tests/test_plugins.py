@@ -145,3 +145,40 @@ def test_entry_point_plugin_through_the_cli(monkeypatch):
     result = CliRunner().invoke(cli, ["graphs", "show", "chain3"])
     assert result.exit_code == 0
     assert result.output.splitlines()[1:] == ["A B", "B C", "C"]
+
+
+class RaisingPlugin:
+    @ckgan.hookimpl
+    def register_graphs(self, register):
+        register("half-registered", nx.DiGraph([("P", "Q")]))
+        raise RuntimeError("boom")
+
+    @ckgan.hookimpl
+    def register_label_generators(self, register):
+        register("never-kept", "ckgan_no_such_module:Thing")
+
+
+def test_a_plugin_whose_hook_raises_is_skipped_with_its_name(recwarn):
+    from click.testing import CliRunner
+
+    from ckgan.cli import cli
+
+    plugins.get_plugin_manager().register(RaisingPlugin(), name="raiser")
+    registry = plugins.get_registry()
+    assert "half-registered" not in registry.names("graphs")
+    assert "never-kept" not in registry.names("labels")
+    assert "paper" in registry.names("graphs")
+    assert "raiser" not in {info.name for info in plugins.plugin_infos()}
+    messages = [str(w.message) for w in recwarn.list if w.category is PluginWarning]
+    assert messages == [
+        "skipped plugin 'raiser': its register_graphs hook raised RuntimeError: boom; "
+        "fix or uninstall it, or set CKGAN_LOAD_PLUGINS"
+    ]
+    result = CliRunner().invoke(cli, ["graphs", "list"])
+    assert result.exit_code == 0 and "paper: 9 nodes" in result.output
+
+
+def test_an_unknown_name_in_the_load_list_is_a_warning(monkeypatch):
+    monkeypatch.setenv("CKGAN_LOAD_PLUGINS", "ckgan-nope")
+    with pytest.warns(PluginWarning, match="CKGAN_LOAD_PLUGINS names 'ckgan-nope', which no"):
+        plugins.get_plugin_manager()

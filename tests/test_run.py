@@ -344,3 +344,71 @@ def test_config_that_is_not_an_object_is_a_clear_error(run_dir, tmp_path, text):
         result = invoke(*args)
         assert result.exit_code == 1 and "config.json' is corrupt" in result.output
         assert len(result.output.strip().splitlines()) == 1
+
+
+def test_sample_streams_large_n_in_chunks(run_dir, tmp_path, monkeypatch):
+    import ckgan.run
+
+    small = tmp_path / "small.csv"
+    assert invoke("sample", "--run", run_dir, "--n", 100, "--out", small).exit_code == 0
+    monkeypatch.setattr(ckgan.run, "LABEL_CHUNK", 100)
+    big = tmp_path / "big.csv"
+    result = invoke("sample", "--run", run_dir, "--n", 250, "--set", "B=1", "--out", big)
+    assert result.exit_code == 0, result.output
+    _, rows = _read_csv(big)
+    assert rows.shape == (250, 3) and (rows[:, 1] == 1).all()
+    assert len({tuple(r) for r in rows[:100]}) > 1 and (rows[:100] != rows[100:200]).any()
+    result = invoke("sample", "--run", run_dir, "--n", 250, "--out", tmp_path / "obs.csv")
+    _, obs = _read_csv(tmp_path / "obs.csv")
+    assert (obs[:100] == _read_csv(small)[1]).all()  # the first chunk is the small draw
+
+
+def test_sample_refuses_what_the_disk_cannot_hold(run_dir, tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 1000, 1000))
+    out = tmp_path / "huge.csv"
+    result = invoke("sample", "--run", run_dir, "--n", 1_000_000_000, "--out", out)
+    assert result.exit_code == 1 and "need at least 6 GB" in result.output
+    assert not out.exists()
+
+
+def test_intervene_draws_the_do_row_when_the_conditioning_is_impossible(run_dir, monkeypatch):
+    from ckgan.tabular import TabularLabelGenerator
+
+    real = TabularLabelGenerator._sample_given
+
+    def never_c(self, n, do, given, seed):
+        if given.get("C") == 1:
+            raise ckgan.CkganError("the evidence C=1 is (nearly) impossible under this model")
+        return real(self, n, do, given, seed)
+
+    monkeypatch.setattr(TabularLabelGenerator, "_sample_given", never_c)
+    result = invoke("intervene", "--run", run_dir, "--set", "C=1")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    a_row = next(line for line in lines if line.startswith("A "))
+    assert "never drawn" in a_row and float(a_row.split()[1]) == pytest.approx(0.4, abs=0.03)
+    assert "given C=1: the model (nearly) never draws this evidence" in result.output
+    result = invoke("intervene", "--run", run_dir, "--given", "C=1")
+    assert result.exit_code == 0 and "never drawn" in result.output  # observational still drawn
+
+
+def test_rejection_sampling_gives_up_at_one_budget(run_dir):
+    generator = Run(run_dir).label_generator
+    drawn = []
+    generator.min_draws = 5000
+    real = generator._sample
+
+    def counting(n, do, seed):
+        drawn.append(n)
+        return real(n, do, seed)
+
+    generator._sample = counting
+    with pytest.raises(ckgan.CkganError, match="nearly"):
+        # B=1 under do(B=0) never happens: the budget stops after about min_draws rows,
+        # not after 2000 draws for each of the 20,000 rows asked for (40M)
+        super(type(generator), generator)._sample_given(20_000, {"B": 0}, {"B": 1}, 0)
+    assert 5000 <= sum(drawn) < 200_000
