@@ -6,6 +6,8 @@ exit non-zero, with no traceback. Nothing here imports TensorFlow at start-up.
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import json
 import os
 import sys
@@ -17,7 +19,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import CkganError, PluginWarning
+from .errors import CkganError, CkganWarning, PluginWarning
 
 
 class CkganGroup(click.Group):
@@ -67,6 +69,7 @@ class CkganGroup(click.Group):
     def main(self, args=None, prog_name=None, standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, standalone_mode=False, **extra)
+        warnings.showwarning = _show_warning
         try:
             rv = super().main(args, prog_name or "ckgan", standalone_mode=False, **extra)
         except click.exceptions.Abort:
@@ -79,6 +82,17 @@ class CkganGroup(click.Group):
             click.echo(f"Error: {e}", err=True)
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+_default_showwarning = warnings.showwarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """ckgan's own warnings as one ``Warning:`` line; others as Python shows them."""
+    if issubclass(category, CkganWarning):
+        click.echo(f"Warning: {message}", err=True)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
 
 
 @click.group(cls=CkganGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -489,9 +503,49 @@ def data_show(name, n, size, split, out, force):
     click.echo(f"{len(images)} images of {name} written to {path}")
 
 
+class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
+    """Imports TensorFlow, whenever a command first needs it, with file descriptor 2 muted.
+
+    TensorFlow's C++ start-up notes (absl's "before InitializeLog", oneDNN) are
+    written straight to fd 2 during ``import tensorflow``, before any log level
+    applies, so an error that follows would not be one line. A failed import
+    still raises as usual.
+    """
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _MutedLoader(spec.loader)
+        return spec
+
+
+class _MutedLoader(importlib.abc.Loader):
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 2)
+            self.loader.exec_module(module)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def main() -> None:
     """Console-script entry point."""
-    # TensorFlow's C++ start-up notes (oneDNN, CPU features) are noise on a
-    # terminal; its errors still show. A value the user set wins.
+    # TensorFlow's C++ notes are noise on a terminal; its errors still show.
+    # A value the user set wins.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if os.environ["TF_CPP_MIN_LOG_LEVEL"] != "0":
+        sys.meta_path.insert(0, _QuietTensorFlowImport())
     cli()

@@ -9,5 +9,13 @@ class CkganError(Exception):
     """Bad input or missing files: the message names the problem and the fix."""
 
 
-class PluginWarning(UserWarning):
-    """A third-party plugin was skipped (it failed to import)."""
+class CkganWarning(UserWarning):
+    """Something the user should know, printed by the CLI as one ``Warning:`` line."""
+
+
+class PluginWarning(CkganWarning):
+    """A third-party plugin was skipped (it failed to import, or a hook raised)."""
+
+
+class DataWarning(CkganWarning):
+    """The data can be used but is unlikely to give a good model (e.g. very few rows)."""

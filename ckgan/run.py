@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import numpy as np
 from . import __version__
 from .bayesnet import MAX_ENUMERATED_NODES
 from .dataset import Dataset, load_dataset
-from .errors import CkganError
+from .errors import CkganError, DataWarning
 from .graph import CausalGraph
 from .labels import LabelGenerator
 from .metrics import empirical_pmf, marginals, tv_distance, tv_to_truth
@@ -34,6 +35,8 @@ from .storage import LOCK_FILE, atomic_write_text, clean_temp_files, is_run_fold
 
 CONFIG = "config.json"
 MONITOR_SAMPLES = 200_000
+#: fewer training rows than this get a warning
+MIN_ROWS = 100
 FINAL_SAMPLES = 1_000_000
 
 
@@ -183,6 +186,13 @@ def train(
             "use --image none, or a dataset with images"
         )
     train_labels = dataset.labels("train", causal_graph.nodes)
+    if len(train_labels) < MIN_ROWS:
+        warnings.warn(
+            f"only {len(train_labels)} training rows in '{config['data']}': the model will "
+            f"mostly learn chance; {MIN_ROWS} or more are advised",
+            DataWarning,
+            stacklevel=2,
+        )
     # Options are checked here, before anything is written.
     new_generator = _construct(
         generator_cls, f"label generator '{config['labels']}'", causal_graph,

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -90,3 +91,26 @@ def test_cli_start_does_not_import_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_an_error_after_tensorflow_starts_is_still_one_line(tmp_path):
+    # TensorFlow writes start-up notes to fd 2 as it is imported; the CLI mutes them.
+    (tmp_path / "d.csv").write_text("A,B\n0,1\n1,1\n0,0\n1,0\n")
+    (tmp_path / "g.dot").write_text("digraph { A -> B }")
+    args = ["run", "--labels", "wgan", "--label-steps", "2", "--image", "none", "--graph",
+            str(tmp_path / "g.dot"), "--data", str(tmp_path / "d.csv"), "--out",
+            str(tmp_path / "r"), "--quiet"]  # fmt: skip
+    assert run(*args).exit_code == 0
+    (tmp_path / "r" / "labels" / "critic.weights.h5").write_bytes(b"garbage")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    out = subprocess.run(
+        [sys.executable, "-c", "from ckgan.cli import main; main()", "sample", "--run",
+         str(tmp_path / "r"), "--out", str(tmp_path / "x.csv")],
+        capture_output=True, text=True, env={**env, "CKGAN_LOAD_PLUGINS": ""},
+    )  # fmt: skip
+    assert out.returncode == 1
+    assert out.stderr.splitlines() == [
+        f"Error: the label generator in '{tmp_path / 'r' / 'labels'}' is corrupt (OSError: "
+        "Unable to synchronously open file (file signature not found)): restore the run "
+        "folder from a copy, or train the run again into a new folder"
+    ]

@@ -412,3 +412,15 @@ def test_rejection_sampling_gives_up_at_one_budget(run_dir):
         # not after 2000 draws for each of the 20,000 rows asked for (40M)
         super(type(generator), generator)._sample_given(20_000, {"B": 0}, {"B": 1}, 0)
     assert 5000 <= sum(drawn) < 200_000
+
+
+def test_very_few_rows_train_with_a_one_line_warning(tmp_path):
+    (tmp_path / "d.csv").write_text("A,B\n" + "0,1\n1,1\n0,0\n1,0\n" * 3)
+    (tmp_path / "g.dot").write_text("digraph { A -> B }")
+    result = invoke("run", "--labels", "tabular", "--image", "none", "--graph",
+                    tmp_path / "g.dot", "--data", tmp_path / "d.csv", "--out",
+                    tmp_path / "r", "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    warning = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert len(warning) == 1 and "training rows in" in warning[0]
+    assert "or more are advised" in warning[0]
