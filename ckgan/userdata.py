@@ -67,25 +67,26 @@ class LabelTable:
         """Raise a ``CkganError`` if ``name`` is missing from the file or not binary."""
         if name in self.binary and name.lower() not in _SPECIAL:
             return
+        column = _quoted(name)
         if name.lower() in _SPECIAL and name in self.columns:
             raise CkganError(
-                f"column '{name}' of {self.path} names files or splits, not labels; rename the node"
+                f"column {column} of {self.path} names files or splits, not labels; rename the node"
             )
         if name not in self.bad:
             shown = ", ".join(c if c.isprintable() else repr(c) for c in self.columns if c)
             shown = shown or "none"
             raise CkganError(
-                f"column '{name}' is not in {self.path} (its columns: {shown}); "
+                f"column {column} is not in {self.path} (its columns: {shown}); "
                 "add it or use a graph without that node"
             )
         line, value = self.bad[name]
         if name in self.mixed:
             raise CkganError(
-                f"column '{name}' of {self.path} mixes codings: line {line} has {value!r} but "
+                f"column {column} of {self.path} mixes codings: line {line} has {value!r} but "
                 f"{self.mixed[name]}; use one of 0/1, -1/1 or true/false in a column"
             )
         raise CkganError(
-            f"column '{name}' of {self.path} is not binary: line {line} has {value!r} "
+            f"column {column} of {self.path} is not binary: line {line} has {value!r} "
             f"(expected 0/1, -1/1 or true/false)"
         )
 
@@ -100,8 +101,18 @@ class LabelTable:
         return out
 
 
+def _quoted(name: str) -> str:
+    """``'name'`` for messages; ``repr`` when the name holds a newline or other control."""
+    return f"'{name}'" if name.isprintable() else repr(name)
+
+
 def _encode(path: Path, columns: list[str], rows: Iterable[tuple[int, list[str]]]) -> LabelTable:
     """Encode ``rows`` (line number, cells) column by column; keep file names and splits raw."""
+    seen = set()
+    for name in columns:
+        if name and name in seen:
+            raise CkganError(f"{path} names column {_quoted(name)} twice in its header; rename one")
+        seen.add(name)
     get = _CODES.get
     k = len(columns)
     lowered = [c.lower() for c in columns]
@@ -210,11 +221,6 @@ def read_label_csv(path: str | Path) -> LabelTable:
             f"{path} has no header: its first line ({first.strip()!r}) looks like data; "
             "add a first line naming the columns"
         )
-    seen = set()
-    for name in header:
-        if name and name in seen:
-            raise CkganError(f"{path} names column {name!r} twice in its header; rename one")
-        seen.add(name)
     k = len(header)
 
     def rows() -> Iterable[tuple[int, list[str]]]:

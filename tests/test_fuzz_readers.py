@@ -114,7 +114,7 @@ def render_dot(draw, nodes, edges):
         for u, v in edges
     ]
     statements = draw(st.permutations(statements))
-    decorations = ["node [shape=circle]", "edge [color=red]", "// c\n", "/* c */", "rankdir=LR"]
+    decorations = ["node [shape=circle]", "edge [color=red]", "// c\nrankdir=LR", "/* c */ a=b"]
     statements += draw(st.lists(st.sampled_from(decorations), max_size=2))
     if statements and draw(st.booleans()):  # some of it in a subgraph or cluster
         cut = draw(st.integers(0, len(statements)))

@@ -214,6 +214,15 @@ def test_csv_reader_edge_cases_are_errors(tmp_path):
     assert "no line naming the columns" in error(write(tmp_path / "q.csv", '""\n""\n'))
     message = error(write(tmp_path / "big.csv", "a\n" + "x" * 200_000 + "\n"))
     assert "line 2" in message and "not valid CSV" in message and "field limit" in message
+    # Found by tests/test_fuzz_readers.py: a CelebA-format file naming one
+    # attribute twice kept the last column; a column name with a newline in
+    # it made a two-line message.
+    message = error(write(tmp_path / "dup.txt", "1\na b a\nx.jpg 1 -1 1\n"))
+    assert message.endswith("names column 'a' twice in its header; rename one")
+    table = read_label_csv(write(tmp_path / "nl.csv", '"a\nb",c\n2,1\n'))
+    with pytest.raises(CkganError, match=r"column 'a\\nb' of .* is not binary") as e:
+        table.matrix(["a\nb"])
+    assert "\n" not in str(e.value)
     folder = tmp_path / "f.csv"
     folder.mkdir()
     with pytest.raises(CkganError, match="is a folder, not a file"):
