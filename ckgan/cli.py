@@ -71,7 +71,9 @@ class CkganGroup(click.Group):
             return super().main(args, prog_name, standalone_mode=False, **extra)
         warnings.showwarning = _show_warning
         try:
-            rv = super().main(args, prog_name or "ckgan", standalone_mode=False, **extra)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", CkganWarning)  # shown, never raised
+                rv = super().main(args, prog_name or "ckgan", standalone_mode=False, **extra)
         except click.exceptions.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(130)
@@ -291,23 +293,33 @@ def run(
         out = resume_dir
     elif not out:
         out = f"runs/{image}-{Path(graph).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-    result = train(
-        out,
-        labels=labels,
-        image=image,
-        graph=graph,
-        data=data,
-        seed=seed,
-        preset=preset,
-        size=int(size) if size else None,
-        label_steps=label_steps,
-        label_options=_options(label_option, "--label-option"),
-        image_options=_options(image_option, "--image-option"),
-        image_steps=image_steps,
-        checkpoint_every=checkpoint_every,
-        resume=bool(resume_dir),
-        verbose=0 if quiet else 1,
-    )
+    try:
+        result = train(
+            out,
+            labels=labels,
+            image=image,
+            graph=graph,
+            data=data,
+            seed=seed,
+            preset=preset,
+            size=int(size) if size else None,
+            label_steps=label_steps,
+            label_options=_options(label_option, "--label-option"),
+            image_options=_options(image_option, "--image-option"),
+            image_steps=image_steps,
+            checkpoint_every=checkpoint_every,
+            resume=bool(resume_dir),
+            verbose=0 if quiet else 1,
+        )
+    except KeyboardInterrupt:
+        if not (Path(out) / "config.json").is_file():
+            raise
+        click.echo(
+            f"Aborted: the run in '{out}' keeps its last checkpoint; continue it with "
+            f"`ckgan run --resume {out}`",
+            err=True,
+        )
+        sys.exit(130)
     metrics = result.metrics.get("labels", {})
     parts = [f"run written to {out}"]
     if "tv_observational" in metrics:

@@ -424,3 +424,34 @@ def test_very_few_rows_train_with_a_one_line_warning(tmp_path):
     warning = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
     assert len(warning) == 1 and "training rows in" in warning[0]
     assert "or more are advised" in warning[0]
+
+
+def test_relative_paths_are_stored_absolute(tmp_path, monkeypatch):
+    (tmp_path / "d.csv").write_text("A,B\n" + "0,1\n1,1\n0,0\n1,0\n" * 40)
+    (tmp_path / "g.dot").write_text("digraph { A -> B }")
+    monkeypatch.chdir(tmp_path)
+    args = ["run", "--labels", "tabular", "--image", "none", "--graph", "g.dot",
+            "--data", "d.csv", "--out", "r", "--quiet"]  # fmt: skip
+    assert invoke(*args).exit_code == 0
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert config["data"] == str(tmp_path / "d.csv") and config["graph"] == str(tmp_path / "g.dot")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = invoke("evaluate", "--run", tmp_path / "r", "--json")
+    assert result.exit_code == 0, result.output
+    (tmp_path / "d.csv").rename(tmp_path / "moved.csv")
+    result = invoke("evaluate", "--run", tmp_path / "r")
+    assert result.exit_code == 1
+    assert f"the run's data '{tmp_path / 'd.csv'}' is gone (moved or deleted)" in result.output
+
+
+def test_an_unusable_cache_folder_is_one_line(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("CKGAN_CACHE", str(tmp_path / "file"))
+    result = invoke("data", "show", "synthfaces", "--n", 2, "--out", tmp_path / "g.png")
+    assert result.exit_code == 1 and not (tmp_path / "g.png").exists()
+    assert result.stderr.strip().splitlines() == [
+        f"Error: cache folder '{tmp_path / 'file' / 'synthfaces'}' cannot be used (Not a "
+        "directory): set CKGAN_CACHE to a writable folder"
+    ]
