@@ -1,0 +1,88 @@
+"""The family check: a generator whose tables match the data passes; a broken one is named."""
+
+import json
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import ckgan
+from ckgan.fitcheck import family_check, family_counts
+from ckgan.tabular import TabularLabelGenerator
+
+# asia's core: either = lung OR tub, lung=1 in 5% of the rows, xray reads either
+CPTS = {
+    "lung": np.array(0.05),
+    "tub": np.array(0.02),
+    "either": np.array([[0.0, 1.0], [1.0, 1.0]]),
+    "xray": np.array([0.05, 0.98]),
+}
+
+
+@pytest.fixture(scope="module")
+def asia_core():
+    g = nx.DiGraph([("lung", "either"), ("tub", "either"), ("either", "xray")])
+    graph = ckgan.CausalGraph(g, name="asia_core")
+    truth = ckgan.BinaryBayesNet(graph, {n: CPTS[n] for n in graph.nodes})
+    data = truth.sample(20_000, rng=0)
+    tab = TabularLabelGenerator(graph, alpha=0.0)  # exact frequencies: deterministic stays so
+    tab.fit(data, verbose=0)
+    return graph, data, tab
+
+
+def test_family_counts_groups_rows_by_parent_configuration():
+    labels = np.array([[0, 0, 1], [0, 1, 1], [0, 1, 0], [1, 1, 1]])
+    configs, rows, ones = family_counts(labels, 2, [0, 1])
+    assert configs.tolist() == [[0, 0], [0, 1], [1, 1]]
+    assert rows.tolist() == [1, 2, 1] and ones.tolist() == [1, 1, 1]
+    configs, rows, ones = family_counts(labels, 2, [])
+    assert configs.shape == (1, 0) and rows.tolist() == [4] and ones.tolist() == [3]
+
+
+def test_a_right_model_passes(asia_core):
+    _, data, tab = asia_core
+    report = family_check(tab, data, n=50_000, n_per_config=5_000)
+    assert report["ok"], report["summary"]
+    assert report["far_off"] == [] and report["impossible"] == []
+    assert report["families_checked"] == 4 and report["configs_checked"] >= 7
+    assert report["worst_difference"] < 0.05
+    assert "every family matches" in report["summary"]
+    json.dumps(report)  # fit for metrics.json
+
+
+def test_a_broken_deterministic_family_is_named(asia_core):
+    graph, data, tab = asia_core
+    broken = TabularLabelGenerator(graph, alpha=0.0)
+    broken.fit(data, verbose=0)
+    table = broken.model.cpts["either"].copy()  # axes in graph.parents("either") order
+    axis = graph.parents("either").index("lung")
+    index = [slice(None)] * 2
+    index[axis] = 1
+    table[tuple(index)] = 0.02  # either=0 given lung=1: the data never show it
+    broken.model.cpts["either"] = table
+    report = family_check(broken, data, n=50_000, n_per_config=5_000)
+    assert not report["ok"]
+    named = {(e["node"], tuple(sorted(e["parents"].items()))) for e in report["impossible"]}
+    assert ("either", (("lung", 1), ("tub", 0))) in named
+    worst = report["far_off"][0]
+    assert worst["node"] == "either" and worst["parents"]["lung"] == 1
+    assert worst["data_p"] == 1.0 and worst["model_p"] < 0.05 and worst["support"] > 500
+    bad = report["impossible"][0]
+    assert bad["model_p_other"] > 0.9 and bad["impossible_rate"] > 0.02
+    assert "either" in report["summary"] and "not to be trusted" in report["summary"]
+    # the healthy families stay out of it
+    assert {e["node"] for e in report["far_off"]} == {"either"}
+    json.dumps(report)
+
+
+def test_a_slightly_off_family_is_flagged_only_beyond_the_tolerance(asia_core):
+    graph, data, _ = asia_core
+    off = TabularLabelGenerator(graph, alpha=0.0)
+    off.fit(data, verbose=0)
+    off.model.cpts["xray"] = np.array([0.05, 0.80])  # data: 0.98 given either=1
+    assert family_check(off, data, n=20_000, n_per_config=5_000, tolerance=0.25)["ok"]
+    report = family_check(off, data, n=20_000, n_per_config=5_000, tolerance=0.1)
+    assert [e["node"] for e in report["far_off"]] == ["xray"]
+    # rare parent configurations are skipped, not judged
+    strict = family_check(off, data, n=20_000, n_per_config=5_000, min_support=10**6)
+    assert strict["ok"] and strict["configs_checked"] == 0 and strict["configs_skipped"] > 0
