@@ -76,12 +76,17 @@ class CausalGAN(ImageGAN):
         seed: of the ``keras.random.SeedGenerator``.
         decorrelate: 0 (the paper's), or the clip of the weights that make the
             labels independent in the Labeler's and Anti-Labeler's rows.
+        labeler_augment: the Labeler and Anti-Labeler see every image, real
+            or generated (also in the generator's label terms), softened at
+            random: half of them blurred (3x3 mean), all with Gaussian pixel
+            noise (0.1), so the generator cannot satisfy them with
+            high-frequency patterns the judge does not read as the label.
     """
 
     network_names = ("generator", "ema_generator", "discriminator", "labeler", "anti_labeler")
     config_keys = (
         "learning_rate", "beta_1", "beta_2", "generator_updates", "label_weight",
-        "k_decay_steps", "balance_labels",
+        "k_decay_steps", "balance_labels", "labeler_augment",
     )  # fmt: skip
     metric_names = (
         "d_loss", "g_loss", "g_adversarial", "labeler_loss", "g_label_loss",
@@ -108,6 +113,7 @@ class CausalGAN(ImageGAN):
         balance_labels: bool = False,
         seed: int | None = None,
         decorrelate: float = 0.0,
+        labeler_augment: bool = False,
         **kwargs,
     ):
         super().__init__(
@@ -131,6 +137,7 @@ class CausalGAN(ImageGAN):
         self.label_weight = float(label_weight)
         self.k_decay_steps = float(k_decay_steps)
         self.balance_labels = bool(balance_labels)
+        self.labeler_augment = bool(labeler_augment)
         self.optimizers = {
             name: keras.optimizers.Adam(
                 learning_rate, beta_1=beta_1, beta_2=beta_2, name=f"{name}_adam"
@@ -172,6 +179,16 @@ class CausalGAN(ImageGAN):
         rate = self.label_rates() if rates is None else rates
         return targets * (0.5 / rate) + (1.0 - targets) * (0.5 / (1.0 - rate))
 
+    def soften(self, images):
+        """``images`` as the Labelers see them: unchanged, or softened (``labeler_augment``)."""
+        if not self.labeler_augment:
+            return images
+        b = images.shape[0]
+        blurred = ops.average_pool(images, 3, strides=1, padding="same")
+        pick = keras.random.uniform((b, 1, 1, 1), seed=self.seed_generator) < 0.5
+        noise = keras.random.normal(ops.shape(images), stddev=0.1, seed=self.seed_generator)
+        return ops.where(pick, blurred, images) + noise
+
     def k_t(self):
         return ops.exp(-ops.cast(self.step_counter, "float32") / self.k_decay_steps)
 
@@ -202,9 +219,9 @@ class CausalGAN(ImageGAN):
             )
             rows = self.row_weights(labels)[:, None]
             weights = self.label_weights(labels, rates) * rows
-            l_loss = _weighted_bce(labels, self.labeler(images), weights)
+            l_loss = _weighted_bce(labels, self.labeler(self.soften(images)), weights)
             fake_rows = self.row_weights(fake_labels)[:, None]
-            a_loss = _weighted_bce(fake_labels, self.anti_labeler(fake), fake_rows)
+            a_loss = _weighted_bce(fake_labels, self.anti_labeler(self.soften(fake)), fake_rows)
             return d_loss + l_loss + a_loss, (d_loss, l_loss, a_loss, real, fake_logits)
 
         _, aux, grads = backend.value_and_grad(critics_loss, sum(var_lists, []))
@@ -226,8 +243,9 @@ class CausalGAN(ImageGAN):
                 logits = self.discriminator(fake, labels=fake_labels)
                 adversarial = _bce(ops.ones_like(logits), logits)
                 weights = self.label_weights(fake_labels, rates)
-                label = _weighted_bce(fake_labels, self.labeler(fake), weights)
-                anti = _bce(fake_labels, self.anti_labeler(fake))
+                seen = self.soften(fake)
+                label = _weighted_bce(fake_labels, self.labeler(seen), weights)
+                anti = _bce(fake_labels, self.anti_labeler(seen))
                 loss = adversarial + self.label_weight * label - k_t * anti
                 return loss, (adversarial, label, anti)
 

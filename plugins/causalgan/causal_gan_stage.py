@@ -60,6 +60,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "do_fraction": 0.0,
         "decorrelate": 0.0,
         "film": False,
+        "labeler_augment": False,
         "jit_compile": "auto",
     },
     # the paper's networks and schedule: two generator steps per iteration and
@@ -88,6 +89,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "do_fraction": 0.0,
         "decorrelate": 0.0,
         "film": False,
+        "labeler_augment": False,
         "jit_compile": "auto",
     },
 }
@@ -140,13 +142,21 @@ class CausalGANStage(ImageStage):
         film: every batch norm of the generator class-conditional (its scale
             and shift a function of the labels; off: the paper's, labels at
             the input only).
+        labeler_augment: the Labeler and Anti-Labeler see images softened at
+            random (half blurred, all with pixel noise), real and generated,
+            also in the generator's loss, so that patterns too fine for a
+            judge to read cannot satisfy them (off: the paper's).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
     kind = "causalgan"
     sizes = (16, 32, 64)
     presets = PRESETS
-    added_options = {"decorrelate": 0.0, "film": False}  # runs saved before it trained without
+    added_options = {
+        "decorrelate": 0.0,
+        "film": False,
+        "labeler_augment": False,
+    }  # runs saved before it trained without
     positive_options = (
         "noise_dim", "width", "labeler_width", "kernel_size", "batch_size", "steps",
     )  # fmt: skip
@@ -178,6 +188,7 @@ class CausalGANStage(ImageStage):
         do_fraction: float | None = None,
         decorrelate: float | None = None,
         film: bool | None = None,
+        labeler_augment: bool | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -237,6 +248,7 @@ class CausalGANStage(ImageStage):
             ema_decay=o["ema_decay"],
             balance_labels=bool(o["balance_labels"]),
             decorrelate=float(o.get("decorrelate", 0.0)),
+            labeler_augment=bool(o.get("labeler_augment", False)),
             name="causal_gan",
         )
 

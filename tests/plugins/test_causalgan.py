@@ -167,3 +167,16 @@ def test_a_projection_discriminator_judges_the_labels_too(label_generator):
     log = stage.fit(Blocks(), label_generator, steps=2, verbose=0)
     assert np.isfinite(log[-1]["d_loss"]) and stage.model.discriminator.projection == 3
     assert CausalGANStage(NODES, **TINY, projection=False).model.discriminator.embed is None
+
+
+def test_labeler_augment_softens_what_the_labelers_see():
+    images = np.random.default_rng(0).uniform(-1, 1, (64, 16, 16, 3)).astype("float32")
+    plain = CausalGANStage(NODES, **TINY).model
+    np.testing.assert_array_equal(np.asarray(plain.soften(images)), images)
+    model = CausalGANStage(NODES, **TINY, labeler_augment=True).model
+    seen = np.asarray(model.soften(images))
+    assert seen.shape == images.shape
+    residual = seen - images
+    assert 0.08 < residual.std() < 0.5  # noise everywhere, blur on some
+    blurred = np.abs(residual).mean(axis=(1, 2, 3)) > 0.3  # a 3x3 mean moves noise a lot
+    assert 10 < blurred.sum() < 54  # about half of them
