@@ -11,7 +11,11 @@ written. Example counts are bounded so the file runs in well under a minute;
 ``CKGAN_FUZZ_SCALE=20 pytest tests/test_fuzz_readers.py`` hunts longer.
 """
 
+import csv
+import io
+import json
 import os
+import re
 import subprocess
 import sys
 
@@ -19,7 +23,7 @@ import networkx as nx
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from ckgan import CausalGraph, CkganError
@@ -51,6 +55,12 @@ def one_line(error):
     return message
 
 
+def _kind(message):
+    """A message without its file paths and values, for ``--hypothesis-show-statistics``."""
+    message = re.sub(r"'[^']*'|\"[^\"]*\"|/\S+|\d+", "_", message)
+    return " ".join(message.split()[:6])
+
+
 # -- strategies -----------------------------------------------------------------
 
 valid_names = st.one_of(
@@ -68,8 +78,9 @@ names = st.one_of(valid_names, valid_names, bad_names)
 
 
 @st.composite
-def graphs(draw, name=names):
-    """Unique nodes and random edges (self-loops and cycles allowed)."""
+def graphs(draw):
+    """Unique nodes (all valid names half the time) and random edges (loops, cycles)."""
+    name = draw(st.sampled_from([valid_names, names]))
     nodes = draw(st.lists(name, min_size=0, max_size=7, unique=True))
     pairs = st.tuples(st.sampled_from(nodes), st.sampled_from(nodes)) if nodes else st.nothing()
     edges = draw(st.lists(pairs, max_size=10, unique=True)) if nodes else []
@@ -95,7 +106,7 @@ def render_adjlist(draw, nodes, edges):
     lines = []
     for n in draw(st.permutations(nodes)):
         if draw(st.booleans()):
-            lines.append(draw(st.sampled_from(["", "   ", "# a comment", "#"])))
+            lines.append(draw(st.sampled_from(["", "   ", "# a comment", "  # indented", "#"])))
         tail = draw(st.sampled_from(["", "  # why", "\t"]))
         lines.append(draw(st.sampled_from([" ", "\t", "  "])).join([n, *children[n]]) + tail)
     return newline(draw).join(lines)
@@ -138,8 +149,6 @@ def render_gml(draw, nodes, edges):
 
 
 def render_json(draw, nodes, edges):
-    import json
-
     data = {"nodes": list(nodes), "edges": [list(e) for e in edges]}
     if draw(st.booleans()):
         data["name"] = "g"
@@ -187,8 +196,9 @@ def check_graph(path, tmp_path):
     try:
         graph = CausalGraph.read(path)
     except CkganError as e:
-        one_line(e)
+        event("error: " + _kind(one_line(e)))
         return None
+    event("read")
     inner = graph.nx
     assert len(graph) > 0
     assert all(isinstance(n, str) and NODE_NAME.match(n) and "\n" not in n for n in graph.nodes)
@@ -249,11 +259,12 @@ json_values = st.recursive(
 @given(
     nodes=st.one_of(json_values, st.lists(st.one_of(names, json_values), max_size=5)),
     edges=st.one_of(json_values, st.lists(st.one_of(json_values, st.lists(names)), max_size=5)),
-    extra=st.dictionaries(st.sampled_from(["name", "edge", "Nodes", "x"]), json_values, max_size=2),
+    extra=st.one_of(
+        st.just({}),
+        st.dictionaries(st.sampled_from(["name", "edge", "Nodes", "x"]), json_values, max_size=2),
+    ),
 )
 def test_json_graphs_of_any_shape(tmp_path, nodes, edges, extra):
-    import json
-
     text = json.dumps({"nodes": nodes, "edges": edges, **extra})
     graph = check_graph(write_bytes(tmp_path, "g.json", text.encode()), tmp_path)
     if graph is not None:  # only lists of names, and pairs of listed names, are read
@@ -277,9 +288,11 @@ def label_csvs(draw):
             st.one_of(valid_names, st.sampled_from(["filename", "split", "", "a b", '"q"'])),
             min_size=k,
             max_size=k,
+            unique=draw(st.integers(0, 4)) > 0,  # a column named twice now and then
         )
     )
-    rows = draw(st.lists(st.lists(st.sampled_from(SPELLINGS), min_size=k, max_size=k), max_size=6))
+    row = st.lists(st.sampled_from(SPELLINGS), min_size=k, max_size=k)
+    rows = draw(st.lists(row, min_size=draw(st.integers(0, 4)) > 0, max_size=6))
 
     def cell(value):
         if draw(st.booleans()) and '"' not in value:
@@ -319,8 +332,9 @@ def check_label_file(reader, path):
     try:
         table = reader(path)
     except CkganError as e:
-        one_line(e)
+        event("error: " + _kind(one_line(e)))
         return None
+    event("read")
     check_table(table)
     return table
 
@@ -349,9 +363,6 @@ def test_arbitrary_and_near_valid_csv(tmp_path, data):
 @given(text=label_csvs(), bom=st.sampled_from(["", "\ufeff"]))
 def test_valid_csv_values(tmp_path, text, bom):
     """Every column read as binary holds the values written, in one coding."""
-    import csv
-    import io
-
     path = write_bytes(tmp_path, "labels.csv", (bom + text).encode())
     table = check_label_file(read_label_csv, path)
     if table is None:
@@ -371,8 +382,12 @@ def test_valid_csv_values(tmp_path, text, bom):
 @st.composite
 def celeba_text(draw):
     k = draw(st.integers(1, 4))
-    names = draw(st.lists(valid_names, min_size=k, max_size=k))
-    rows = draw(st.lists(st.lists(st.sampled_from(["-1", "1", "0", "x"]), min_size=k), max_size=4))
+    names = draw(st.lists(valid_names, min_size=k, max_size=k, unique=draw(st.booleans())))
+    width = draw(st.sampled_from([k, k, k, k + 1]))
+    row = st.lists(
+        st.sampled_from(["-1", "1", "-1", "1", "0", "x"]), min_size=width, max_size=width
+    )
+    rows = draw(st.lists(row, min_size=1, max_size=4))
     lines = [str(len(rows)), " ".join(names)]
     lines += [" ".join([f"{i:06d}.jpg", *row]) for i, row in enumerate(rows)]
     return newline(draw).join(lines)
