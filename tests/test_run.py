@@ -455,3 +455,33 @@ def test_an_unusable_cache_folder_is_one_line(tmp_path, monkeypatch):
         f"Error: cache folder '{tmp_path / 'file' / 'synthfaces'}' cannot be used (Not a "
         "directory): set CKGAN_CACHE to a writable folder"
     ]
+
+
+def test_two_runs_at_once_on_one_folder_one_wins(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "d.csv").write_text("A,B\n" + "0,1\n1,1\n0,0\n1,0\n" * 50)
+    (tmp_path / "g.dot").write_text("digraph { A -> B }")
+    args = [sys.executable, "-c", "from ckgan.cli import main; main()", "run", "--labels",
+            "tabular", "--image", "none", "--graph", str(tmp_path / "g.dot"), "--data",
+            str(tmp_path / "d.csv"), "--out", str(tmp_path / "same"), "--quiet"]  # fmt: skip
+    env = {**os.environ, "CKGAN_LOAD_PLUGINS": ""}
+    first = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    second = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    results = [(p.wait(timeout=300), *p.communicate(), p.pid) for p in (first, second)]
+    codes = sorted(code for code, *_ in results)
+    assert codes == [0, 1], results
+    _, _, stderr, _ = next(r for r in results if r[0] == 1)
+    winner = next(r for r in results if r[0] == 0)
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and (
+        f"is in use by another ckgan process (pid {winner[3]})" in lines[0]
+        or "already holds a run" in lines[0]
+    ), lines
+    assert Run(tmp_path / "same").config["status"] == "done"
