@@ -73,7 +73,7 @@ def make_dirs(path: str | Path) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path, *, exclusive: bool = False) -> Iterator[Path]:
+def atomic_path(path: str | Path, *, exclusive: bool = False, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it onto ``path`` if the block succeeds.
 
     On an exception (or a kill) the temporary file is removed (or left under a
@@ -81,11 +81,13 @@ def atomic_path(path: str | Path, *, exclusive: bool = False) -> Iterator[Path]:
     removes) and ``path`` is untouched. With ``exclusive``, an existing
     ``path`` is never replaced, not even one that another process created
     while the block ran: the move is a hard link, which fails if the name exists.
+    ``suffix`` ends the temporary name after its ``.tmp`` (for writers that
+    insist on an extension, as Keras on ``.weights.h5``).
     """
     path = Path(path)
     make_dirs(path.parent)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + suffix, dir=path.parent)
     except OSError as e:
         raise CkganError(f"cannot write '{path}' ({_reason(e)})") from None
     os.close(fd)
@@ -137,7 +139,7 @@ def clean_temp_files(folder: str | Path) -> list[Path]:
     owns them. Returns what was removed.
     """
     removed = []
-    for tmp in Path(folder).rglob(".*.tmp"):
+    for tmp in sorted({*Path(folder).rglob(".*.tmp"), *Path(folder).rglob(".*.tmp.*")}):
         if tmp.is_file():
             tmp.unlink()
             removed.append(tmp)

@@ -87,7 +87,10 @@ def test_clean_temp_files_removes_only_temporaries(tmp_path):
     tmp.write_bytes(b"")
     keep = tmp_path / "samples" / "step0000010.png"
     keep.write_bytes(b"png")
-    assert clean_temp_files(tmp_path) == [tmp]
+    keras = tmp_path / "labels" / ".critic.weights.h5.x1y2.tmp.weights.h5"
+    keras.parent.mkdir()
+    keras.write_bytes(b"")
+    assert sorted(clean_temp_files(tmp_path)) == sorted([tmp, keras])
     assert keep.exists() and not tmp.exists()
 
 
