@@ -19,15 +19,29 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
+#: names served by ``__getattr__`` on first use (their modules import the API above)
+_LAZY = {"train": "run", "Run": "run"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'ckgan' has no attribute {name!r}")
+
+
 __all__ = [
     "BinaryBayesNet",
     "CausalGraph",
     "CkganError",
     "Dataset",
     "LabelGenerator",
+    "Run",
     "__version__",
     "get_plugin_manager",
     "get_registry",
     "hookimpl",
     "load_dataset",
+    "train",
 ]

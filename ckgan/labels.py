@@ -20,6 +20,7 @@ import numpy as np
 from .bayesnet import check_assignment
 from .errors import CkganError
 from .graph import CausalGraph
+from .storage import atomic_write_text
 
 CONFIG_FILE = "label_generator.json"
 
@@ -177,9 +178,7 @@ class LabelGenerator:
             "options": self.get_config(),
         }
         self._save_state(directory)
-        tmp = directory / (CONFIG_FILE + ".tmp")
-        tmp.write_text(json.dumps(config, indent=2))
-        tmp.replace(directory / CONFIG_FILE)
+        atomic_write_text(directory / CONFIG_FILE, json.dumps(config, indent=2))  # last: "complete"
 
     @classmethod
     def load(cls, directory: str | Path) -> LabelGenerator:

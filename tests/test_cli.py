@@ -114,3 +114,11 @@ def test_an_error_after_tensorflow_starts_is_still_one_line(tmp_path):
         "Unable to synchronously open file (file signature not found)): restore the run "
         "folder from a copy, or train the run again into a new folder"
     ]
+
+
+def test_the_python_api_the_readme_shows():
+    import ckgan
+    from ckgan.run import Run, train
+
+    assert ckgan.train is train and ckgan.Run is Run
+    assert {"train", "Run"} <= set(ckgan.__all__)
