@@ -341,7 +341,8 @@ def run(
 def sample(run_dir, n, set_, given, seed, out, force):
     """Sample from a run, observationally, under do (--set) or conditioning (--given)."""
     from .labels import check_do_given
-    from .run import IMAGE_CHUNK, LABEL_CHUNK, Run, write_samples
+    from .runfolder import Run
+    from .writers import IMAGE_CHUNK, LABEL_CHUNK, write_samples
     from .storage import check_output
 
     do = _assignments(set_, "--set")
@@ -380,7 +381,8 @@ def intervene(run_dir, set_, given, n, seed, out, force):
     compares conditioning with observational sampling; --set with --given
     intervenes and conditions together.
     """
-    from .run import Run, contrast, intervention_grid
+    from .interventions import contrast, intervention_grid
+    from .runfolder import Run
 
     do = _assignments(set_, "--set")
     evidence = _assignments(given, "--given")
@@ -442,7 +444,7 @@ def evaluate(run_dir, n, seed, as_json, quiet):
     """
     from .evaluate import evaluate as evaluate_run
     from .evaluate import write_report
-    from .run import Run
+    from .runfolder import Run
     from .storage import atomic_write_text, run_lock
 
     trained = Run(run_dir)

@@ -318,6 +318,7 @@ def test_a_locked_run_folder_is_refused_and_a_killed_holder_leaves_no_lock(tmp_p
     finally:
         holder.kill()
         holder.wait()
+        holder.stdout.close()
 
 
 def test_corrupt_label_weights_are_a_one_line_error(tmp_path):
@@ -347,11 +348,11 @@ def test_config_that_is_not_an_object_is_a_clear_error(run_dir, tmp_path, text):
 
 
 def test_sample_streams_large_n_in_chunks(run_dir, tmp_path, monkeypatch):
-    import ckgan.run
+    import ckgan.writers
 
     small = tmp_path / "small.csv"
     assert invoke("sample", "--run", run_dir, "--n", 100, "--out", small).exit_code == 0
-    monkeypatch.setattr(ckgan.run, "LABEL_CHUNK", 100)
+    monkeypatch.setattr(ckgan.writers, "LABEL_CHUNK", 100)
     big = tmp_path / "big.csv"
     result = invoke("sample", "--run", run_dir, "--n", 250, "--set", "B=1", "--out", big)
     assert result.exit_code == 0, result.output
