@@ -342,8 +342,8 @@ def sample(run_dir, n, set_, given, seed, out, force):
     """Sample from a run, observationally, under do (--set) or conditioning (--given)."""
     from .labels import check_do_given
     from .runfolder import Run
-    from .writers import IMAGE_CHUNK, LABEL_CHUNK, write_samples
     from .storage import check_output
+    from .writers import IMAGE_CHUNK, LABEL_CHUNK, write_samples
 
     do = _assignments(set_, "--set")
     evidence = _assignments(given, "--given")
