@@ -43,6 +43,7 @@ def labeler_reading(decorrelate):
     stage = CausalGANStage(
         ("A", "B"), 16, width=8, labeler_width=8, noise_dim=8, minibatch_kernels=0,
         projection=False, balance_labels=False, generator_updates=1, learning_rate=1e-3,
+        film=False, labeler_augment=False,
         decorrelate=decorrelate,
     )  # fmt: skip
     stage.fit(Marked(), UniformLabels(2), steps=150, batch_size=64, verbose=0)
