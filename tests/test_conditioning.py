@@ -122,3 +122,17 @@ def test_a_stage_saved_before_the_new_options_still_loads(cls, options, tmp_path
     assert loaded.options["film"] is False and loaded.options["decorrelate"] == 0.0
     labels = np.array([[1, 0, 1]])
     np.testing.assert_array_equal(stage.generate(labels, seed=2), loaded.generate(labels, seed=2))
+
+
+@pytest.mark.parametrize(("cls", "options"), STAGES, ids=["causalgan", "causalbegan"])
+def test_the_paper_preset_keeps_the_papers_losses_and_trains(cls, options, label_generator):
+    stage = cls(NODES, 16, preset="paper", noise_dim=8, batch_size=8, **options)
+    for key in ("film", "decorrelate", "labeler_augment", "balance_labels", "projection"):
+        assert not stage.options.get(key), key
+    log = stage.fit(Blocks(), label_generator, steps=2, verbose=0)
+    assert all(np.isfinite(v) for v in log[-1].values())
+    model = stage.model
+    assert model.generator.labels == 0 and model.decorrelate == 0
+    if hasattr(model, "soften"):
+        x = np.ones((2, 16, 16, 3), "float32")
+        np.testing.assert_array_equal(np.asarray(model.soften(x)), x)
