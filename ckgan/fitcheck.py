@@ -8,8 +8,12 @@ under ``do(lung=1)``. ``family_check`` compares, for each node and each parent
 configuration the data show often enough, the model's ``P(node=1 | parents)``
 with the data's, and names the families far off and the configurations
 where the data are deterministic and the model is not. The model's side is
-read under ``do(parents=c)``, which in a causal generator is its mechanism
-``P(node | parents=c)`` itself, even where it rarely draws ``c``.
+read twice: under ``do(parents=c)``, which in a causal generator is its
+mechanism ``P(node | parents=c)`` itself, even where it rarely draws ``c``;
+and from its observational rows that show ``c`` (where it draws ``c`` often
+enough), which is what it does when its parents are its own outputs (a
+controller's children read un-rounded values there). The worse of the two
+counts.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ MIN_SUPPORT = 50
 #: a family is far off when model and data differ by more than this plus
 #: three standard errors of the data's estimate
 TOLERANCE = 0.1
+#: a value the data show at least ``min_support`` times given its parents is
+#: lost when the model draws it at less than this share of the data's rate
+LOST_RATIO = 0.2
 #: a deterministic family is broken when the model draws the value the data
 #: never show more often than this
 DETERMINISTIC_TOLERANCE = 0.01
@@ -68,12 +75,20 @@ def family_check(
     graph's node order. For every node and every parent configuration ``c``
     with at least ``min_support`` data rows, the data's ``P(node=1 | c)`` is
     compared with the model's, drawn with ``n_per_config`` rows under
-    ``do(parents=c)`` (roots: ``n`` observational rows). Returns:
+    ``do(parents=c)`` and read from ``n`` observational rows where they show
+    ``c`` at least ``min_support`` times; the one farther from the data
+    counts. Returns:
 
     - ``far_off``: the families whose difference exceeds ``tolerance`` plus
-      three standard errors of the data's estimate, worst first, each
+      three standard errors of the data's estimate (``"reason":
+      "difference"``), or where the model draws a value that the data show
+      at least ``min_support`` times at less than ``LOST_RATIO`` of the
+      data's rate (``"reason": "value lost"``: asia's ``lung=1``, 1 row in
+      18, never drawn), worst first, each
       ``{"node", "parents": {name: value}, "data_p", "model_p", "support",
-      "difference"}``;
+      "difference", "model_p_do", "model_p_observed"}`` (``model_p``: the
+      farther of the last two; ``model_p_observed`` ``None`` where the model
+      draws ``c`` too rarely);
     - ``impossible``: configurations where the data are deterministic (every
       one of at least ``min_support`` rows has the same child value) and the
       model draws the other value with probability above
@@ -103,11 +118,21 @@ def family_check(
             checked += 1
             assignment = {p: int(v) for p, v in zip(parents, config, strict=True)}
             data_p = float(k / support)
+            match = np.all(observed[:, cols] == config, axis=1)
+            seen = None
+            if match.sum() >= min_support:
+                seen = float(observed[match, i].mean())
             if parents:
                 drawn = generator.sample(n_per_config, do=assignment, seed=seed + 1 + checked)
-                model_p = float(drawn[:, i].mean())
+                done = float(drawn[:, i].mean())
             else:
-                model_p = float(observed[:, i].mean())
+                done = seen
+            candidates = [p for p in (done, seen) if p is not None]
+            if not candidates:
+                skipped += 1
+                checked -= 1
+                continue
+            model_p = max(candidates, key=lambda p: abs(p - data_p))
             difference = abs(model_p - data_p)
             worst = max(worst, difference)
             entry = {
@@ -117,14 +142,20 @@ def family_check(
                 "model_p": model_p,
                 "support": int(support),
                 "difference": difference,
+                "model_p_do": done,
+                "model_p_observed": seen,
             }
             stderr = np.sqrt(data_p * (1 - data_p) / support)
+            lost = (k >= min_support and model_p < LOST_RATIO * data_p) or (
+                support - k >= min_support and 1 - model_p < LOST_RATIO * (1 - data_p)
+            )
             if difference > tolerance + 3 * stderr:
-                far_off.append(entry)
+                far_off.append({**entry, "reason": "difference"})
+            elif lost:
+                far_off.append({**entry, "reason": "value lost"})
             if data_p in (0.0, 1.0):
                 other = model_p if data_p == 0.0 else 1.0 - model_p
                 if other > deterministic_tolerance:
-                    match = np.all(observed[:, cols] == config, axis=1)
                     wrong = match & (observed[:, i] != int(data_p))
                     impossible.append(
                         {

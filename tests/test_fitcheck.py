@@ -86,3 +86,16 @@ def test_a_slightly_off_family_is_flagged_only_beyond_the_tolerance(asia_core):
     # rare parent configurations are skipped, not judged
     strict = family_check(off, data, n=20_000, n_per_config=5_000, min_support=10**6)
     assert strict["ok"] and strict["configs_checked"] == 0 and strict["configs_skipped"] > 0
+
+
+def test_a_rare_value_the_model_never_draws_is_named(asia_core):
+    # lung=1 in 5% of the rows (about 1,000): a model that never draws it is
+    # off by only 0.05, under the tolerance, and still wrong under every do
+    graph, data, _ = asia_core
+    dead = TabularLabelGenerator(graph, alpha=0.0)
+    dead.fit(data, verbose=0)
+    dead.model.cpts["lung"] = np.array(0.0)
+    report = family_check(dead, data, n=50_000, n_per_config=5_000)
+    lost = [e for e in report["far_off"] if e["reason"] == "value lost"]
+    assert [e["node"] for e in lost] == ["lung"] and lost[0]["model_p"] == 0.0
+    assert not report["ok"]
