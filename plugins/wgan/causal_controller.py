@@ -53,10 +53,14 @@ class CausalController(keras.Model):
             Gumbel-softmax gradients at ``temperature``; it uses one more
             noise channel per node).
 
-    ``call(noise, do_mask=None, do_values=None, temperature=1.0, return_probs=False)``
+    ``call(noise, do_mask=None, do_values=None, temperature=1.0, return_probs=False,
+    return_logits=False)``
     takes noise of shape ``(batch, k, noise_channels)`` and returns ``(batch, k)``
-    outputs in node order. ``do_mask``/``do_values`` (``(k,)``) replace the
-    masked nodes' outputs by the values before their children read them.
+    outputs in node order. ``do_mask``/``do_values`` (``(k,)``, or
+    ``(batch, k)`` for one intervention per row) replace the masked nodes'
+    outputs by the values before their children read them. With
+    ``return_logits``, ``(outputs, logits)``: each node's logit before any
+    ``do`` replaced it.
     """
 
     def __init__(
@@ -122,6 +126,7 @@ class CausalController(keras.Model):
         do_values=None,
         temperature=1.0,
         return_probs: bool = False,
+        return_logits: bool = False,
         training=None,
     ):
         # Activations are laid out (nodes, batch, width) in generation order,
@@ -129,11 +134,9 @@ class CausalController(keras.Model):
         noise = ops.convert_to_tensor(noise, "float32")
         noise = ops.take(ops.transpose(noise, (1, 0, 2)), self._order, axis=0)
         if do_mask is not None:
-            do_mask = ops.take(ops.convert_to_tensor(do_mask, "float32"), self._order)[:, None]
-            do_values = ops.take(ops.convert_to_tensor(do_values, "float32"), self._order)
-            do_values = do_values[:, None]
+            do_mask, do_values = self._node_major(do_mask), self._node_major(do_values)
         w_parents = None if self.w_parents is None else self.w_parents * self._mask
-        outputs, probs = [], []
+        outputs, probs, logits = [], [], []
         for start, stop in self._bounds:
             z = noise[start:stop]
             h = ops.matmul(z[:, :, : self.noise_dim], self.w_noise[start:stop])
@@ -156,9 +159,21 @@ class CausalController(keras.Model):
                 p = p * (1.0 - m) + v * m
             outputs.append(y)
             probs.append(p)
-        out = probs if return_probs else outputs
-        out = ops.concatenate(out, axis=0) if len(out) > 1 else out[0]
+            logits.append(logit)
+        out = self._node_order(probs if return_probs else outputs)
+        return (out, self._node_order(logits)) if return_logits else out
+
+    def _node_order(self, blocks):
+        # per-generation (nodes, batch) blocks -> (batch, k) in graph order
+        out = ops.concatenate(blocks, axis=0) if len(blocks) > 1 else blocks[0]
         return ops.transpose(ops.take(out, self._inverse, axis=0))
+
+    def _node_major(self, values):
+        # (k,) or per row (batch, k) -> (k, 1) or (k, batch), in generation order
+        values = ops.convert_to_tensor(values, "float32")
+        if len(values.shape) == 1:
+            return ops.take(values, self._order)[:, None]
+        return ops.take(ops.transpose(values), self._order, axis=0)
 
     def edge_norms(self):
         """The L2 norm of each edge's parent weights, ``(child, parent)`` in graph order.

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ckgan import CausalGraph, CkganError
 
 from .wgan_gp import WGANGP
@@ -50,7 +52,7 @@ class GumbelLabelGenerator(WGANLabelGenerator):
                 options[key] = float(value)
         super().__init__(graph, **options)
 
-    def _wgan(self, steps: int, seed: int | None) -> WGANGP:
-        wgan = super()._wgan(steps, seed)
+    def _wgan(self, steps: int, seed: int | None, labels: np.ndarray) -> WGANGP:
+        wgan = super()._wgan(steps, seed, labels)
         wgan.temperature = (self.options["temperature_start"], self.options["temperature_end"])
         return wgan

@@ -6,11 +6,17 @@ overhead. The step receives the whole real data set (``fit`` on
 ``ckgan.backend.repeated_dataset(data)``) and draws its batches by random
 indices. An exponential moving average of the generator's weights can be kept
 in a second generator of the same architecture.
+
+Rare values get their own share of every batch (``clamp``): rows drawn
+value by value, whose non-descendants the generator takes from the data
+(a per-row ``do``) and whose descendants it generates, so the critic judges
+the generator's mechanisms where a ``do`` of a rare value needs them.
 """
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 from ckgan import backend
@@ -38,6 +44,14 @@ class WGANGP(keras.Model):
         edge_penalty: initial weight of the sum of the generator's
             ``edge_norms()`` (group lasso) in its loss, fading linearly to 0
             over ``total_steps``; 0: off.
+        edge_weights: ``(k, k)`` weight of each edge's norm in that sum,
+            ``(child, parent)`` as ``edge_norms()`` (``None``: all 1); edges
+            whose effect the data show clearly are weighed down to 0.
+        clamp: rows by slot from ``data_weights.clamp_slots`` (``None``: no
+            clamped rows); data, not configuration (``get_config`` leaves it out).
+        clamp_fraction: share of each batch's rows drawn slot by slot, a
+            slot (node X, value v) picked uniformly, then one of its rows;
+            the generator completes X's descendants given the row's other values.
         temperature: ``(start, end)`` to anneal the generator's temperature
             geometrically over ``total_steps`` generator steps, or ``None``.
         total_steps: the run's length in generator steps (for the temperature;
@@ -56,6 +70,9 @@ class WGANGP(keras.Model):
         ema_generator=None,
         ema_decay: float = 0.999,
         edge_penalty: float = 0.0,
+        edge_weights=None,
+        clamp=None,
+        clamp_fraction: float = 0.0,
         temperature=None,
         total_steps: int = 1,
         seed: int | None = None,
@@ -71,6 +88,17 @@ class WGANGP(keras.Model):
         self.batch_size = int(batch_size)
         self.ema_decay = float(ema_decay)
         self.edge_penalty = float(edge_penalty)
+        self.edge_weights = None
+        if edge_weights is not None:
+            self.edge_weights = np.asarray(edge_weights, dtype="float32")
+        self.clamp_fraction = float(clamp_fraction)
+        self.clamp_rows = 0
+        if clamp is not None and self.clamp_fraction > 0:
+            self.clamp_rows = min(max(int(round(self.clamp_fraction * batch_size)), 1), batch_size)
+            self.clamp_index = keras.Variable(clamp["rows"], dtype="int32", trainable=False)
+            self.clamp_offsets = keras.Variable(clamp["offsets"], dtype="int32", trainable=False)
+            self.clamp_counts = keras.Variable(clamp["counts"], dtype="int32", trainable=False)
+            self.clamp_masks = keras.Variable(clamp["masks"], dtype="float32", trainable=False)
         self.temperature = None if temperature is None else tuple(float(t) for t in temperature)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -131,19 +159,47 @@ class WGANGP(keras.Model):
         shape = (batches * self.batch_size, *self.noise_shape)
         return keras.random.uniform(shape, -1.0, 1.0, seed=self.seed_generator)
 
+    def _batches(self, real_all, batches: int):
+        """``batches`` batches of real rows, and the per-row ``do`` mask of the clamped ones.
+
+        Each batch is ``batch_size - clamp_rows`` rows drawn uniformly, then
+        ``clamp_rows`` drawn slot by slot; the mask is ``None`` without clamping.
+        """
+        n = ops.shape(real_all)[0]
+        b, c = self.batch_size, self.clamp_rows
+        if not c:
+            index = keras.random.randint((batches * b,), 0, n, seed=self.seed_generator)
+            return ops.take(real_all, index, axis=0), None
+        k = ops.shape(real_all)[1]
+        slots = ops.shape(self.clamp_counts)[0]
+        slot = keras.random.randint((batches * c,), 0, slots, seed=self.seed_generator)
+        counts = ops.take(self.clamp_counts, slot)
+        u = keras.random.uniform((batches * c,), seed=self.seed_generator)
+        within = ops.minimum(ops.cast(u * ops.cast(counts, "float32"), "int32"), counts - 1)
+        rows = ops.take(self.clamp_index, ops.take(self.clamp_offsets, slot) + within)
+        free = keras.random.randint((batches, b - c), 0, n, seed=self.seed_generator)
+        index = ops.concatenate([free, ops.reshape(rows, (batches, c))], axis=1)
+        masks = ops.take(self.clamp_masks, slot, axis=0)
+        mask = ops.concatenate(
+            [ops.zeros((batches, b - c, k)), ops.reshape(masks, (batches, c, k))], axis=1
+        )
+        return ops.take(real_all, ops.reshape(index, (-1,)), axis=0), ops.reshape(mask, (-1, k))
+
+    def _generate(self, noise, mask, reals, temperature):
+        kwargs = {"temperature": temperature, "training": True}
+        if mask is None:
+            return self.generator(noise, **kwargs)
+        return self.generator(noise, do_mask=mask, do_values=reals, **kwargs)
+
     def train_step(self, data):
         real_all = ops.convert_to_tensor(data, "float32")
-        n = ops.shape(real_all)[0]
         b, steps = self.batch_size, self.n_critic
         temperature = self.current_temperature()
         critic_vars = self.critic.trainable_variables
         # The generator is fixed during the critic updates: draw all their
         # batches at once (one generator pass instead of n_critic).
-        index = keras.random.randint((steps * b,), 0, n, seed=self.seed_generator)
-        reals = ops.take(real_all, index, axis=0)
-        fakes = ops.stop_gradient(
-            self.generator(self._noise(steps), temperature=temperature, training=True)
-        )
+        reals, mask = self._batches(real_all, steps)
+        fakes = ops.stop_gradient(self._generate(self._noise(steps), mask, reals, temperature))
         alphas = keras.random.uniform((steps * b, 1), seed=self.seed_generator)
         mixes = alphas * reals + (1.0 - alphas) * fakes
         for i in range(steps):
@@ -163,13 +219,17 @@ class WGANGP(keras.Model):
             self.critic_optimizer.apply(grads, critic_vars)
 
         noise = self._noise()
+        g_reals, g_mask = self._batches(real_all, 1) if self.clamp_rows else (None, None)
 
         def generator_loss():
-            fake = self.generator(noise, temperature=temperature, training=True)
+            fake = self._generate(noise, g_mask, g_reals, temperature)
             loss = -ops.mean(self.critic(fake, training=True))
             if self.edge_penalty:
                 penalty = self.current_edge_penalty()
-                loss = loss + penalty * ops.sum(self.generator.edge_norms())
+                norms = self.generator.edge_norms()
+                if self.edge_weights is not None:
+                    norms = norms * ops.convert_to_tensor(self.edge_weights)
+                loss = loss + penalty * ops.sum(norms)
             return loss, ()
 
         gen_vars = self.generator.trainable_variables
@@ -203,6 +263,8 @@ class WGANGP(keras.Model):
             "batch_size": self.batch_size,
             "ema_decay": self.ema_decay,
             "edge_penalty": self.edge_penalty,
+            "edge_weights": None if self.edge_weights is None else self.edge_weights.tolist(),
+            "clamp_fraction": self.clamp_fraction,
             "temperature": None if self.temperature is None else list(self.temperature),
             "total_steps": int(self.total_steps.numpy()),
             "seed": self.seed,

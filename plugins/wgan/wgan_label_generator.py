@@ -21,6 +21,7 @@ from ckgan import CausalGraph, CkganError, LabelGenerator, backend
 from ckgan.labels import check_do_given
 
 from .causal_controller import CausalController
+from .data_weights import clamp_slots, edge_penalty_weights
 from .label_critic import LabelCritic
 from .wgan_gp import WGANGP
 
@@ -50,6 +51,19 @@ PRESETS: dict[str, dict[str, Any]] = {
         "steps": 6000,
         "steps_per_execution": 10,
         "edge_penalty": 0.003,
+        # The penalty removed edges that matter for few rows (asia's
+        # lung -> either, lung=1 in 5% of the rows: TV 1.00 under do(lung=1)):
+        # it now spares edges whose effect the data show (benchmarks/label_corpus.py),
+        # and a quarter of each batch is drawn value by value for every node
+        # with descendants, those rows' descendants generated from their real
+        # non-descendants.
+        "edge_effect_scale": 0.05,
+        "clamp_fraction": 0.25,
+        "clamp_min_rows": 20,
+        # a value rare in the data (asia=1 in 1% of the rows) fell to 0 within
+        # 500 steps and stayed there (its sigmoid saturated): start each node
+        # at the data's rate
+        "init_rates": True,
     },
     # the CausalGAN reference code's settings
     "paper": {
@@ -68,6 +82,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         "steps": 10000,
         "steps_per_execution": 10,
         "edge_penalty": 0.0,
+        "edge_effect_scale": 0.0,
+        "clamp_fraction": 0.0,
+        "clamp_min_rows": 20,
+        "init_rates": False,
     },
 }
 
@@ -106,6 +124,19 @@ class WGANLabelGenerator(LabelGenerator):
         edge_penalty: weight of a group-lasso penalty on each edge's parent
             weights (0: off): edges the data do not support fade, so an
             over-complete graph (``full``) extrapolates as a sparser one.
+        edge_effect_scale: the penalty spares edges whose parent clearly
+            changes the child in the data: each edge's weight is
+            ``1 - effect / edge_effect_scale`` (at least 0), ``effect`` the
+            largest change of ``P(child=1)`` when the parent flips, other
+            parents fixed, less two standard errors (0: every edge weighs 1).
+        clamp_fraction: share of each batch drawn value by value (every value
+            of every node with descendants equally often, rare or not), those
+            rows' descendants generated from their real non-descendants
+            (0: off).
+        clamp_min_rows: a value needs this many rows to get its share.
+        init_rates: start each node's output bias where the fresh
+            controller draws the data's rate of 1 (rare values otherwise
+            overshoot to 0 early and die there).
         jit_compile: XLA for the training step (``"auto"``: Keras decides,
             which means no XLA on a CPU).
     """
@@ -113,6 +144,14 @@ class WGANLabelGenerator(LabelGenerator):
     kind = "wgan"
     output_type = "sigmoid"
     presets = PRESETS
+    #: allowed ranges of options (``ckgan.options``), the base class's and these
+    option_ranges = {
+        **getattr(LabelGenerator, "option_ranges", {}),
+        "edge_penalty": "[0, inf)",
+        "edge_effect_scale": "[0, inf)",
+        "clamp_fraction": "[0, 1)",
+        "clamp_min_rows": "[1, inf)",
+    }
 
     def __init__(
         self,
@@ -134,6 +173,10 @@ class WGANLabelGenerator(LabelGenerator):
         steps: int | None = None,
         steps_per_execution: int | None = None,
         edge_penalty: float | None = None,
+        edge_effect_scale: float | None = None,
+        clamp_fraction: float | None = None,
+        clamp_min_rows: int | None = None,
+        init_rates: bool | None = None,
         jit_compile: bool | str = "auto",
         **extra: Any,
     ):
@@ -156,7 +199,14 @@ class WGANLabelGenerator(LabelGenerator):
             raise CkganError(f"unknown option '{unknown[0]}' for the {self.kind} label generator")
         options["hidden"] = [int(h) for h in options["hidden"]]
         options["critic_hidden"] = [int(h) for h in options["critic_hidden"]]
-        for key in ("noise_dim", "n_critic", "batch_size", "steps", "steps_per_execution"):
+        for key in (
+            "noise_dim",
+            "n_critic",
+            "batch_size",
+            "steps",
+            "steps_per_execution",
+            "clamp_min_rows",
+        ):
             options[key] = int(options[key])
             if options[key] < 1:
                 raise CkganError(f"option {key} must be at least 1, got {options[key]}")
@@ -168,6 +218,22 @@ class WGANLabelGenerator(LabelGenerator):
             raise CkganError(
                 f"option edge_penalty must be 0 (off) or positive, got {options['edge_penalty']}"
             )
+        for key in (
+            "edge_penalty",
+            "edge_effect_scale",
+            "clamp_fraction",
+        ):
+            options[key] = float(options[key])
+        if options["edge_effect_scale"] < 0:
+            raise CkganError(
+                "option edge_effect_scale must be 0 (off) or positive, "
+                f"got {options['edge_effect_scale']}"
+            )
+        if not 0.0 <= float(options["clamp_fraction"]) < 1.0:
+            raise CkganError(
+                f"option clamp_fraction must be in [0, 1), got {options['clamp_fraction']}"
+            )
+        options["init_rates"] = bool(options["init_rates"])
         if options["jit_compile"] not in (True, False, "auto"):
             raise CkganError("option jit_compile must be true, false or 'auto'")
         return options
@@ -199,13 +265,46 @@ class WGANLabelGenerator(LabelGenerator):
             len(self.nodes), o["critic_hidden"], o["negative_slope"], name="critic"
         )
 
+    def _start_at_data_rates(self, labels: np.ndarray, seed: int) -> None:
+        """Shift each node's output bias so that the fresh controller draws the data's rates.
+
+        Fresh weights draw every node about half the time; a value in 1% of
+        the rows then has far to fall, overshoots to 0 within a few hundred
+        steps and stays there (its sigmoid saturated: no gradient back).
+        Started at the data's rate, rounded outputs of 1 are as frequent as
+        the data's from the first step. Nodes are set in topological order
+        (a node's rate depends on its parents').
+        """
+        rates = np.clip(labels.mean(axis=0), 0.5 / len(labels), 1 - 0.5 / len(labels))
+        shape = (4096, len(self.nodes), self.controller.noise_channels)
+        noise = np.random.default_rng(seed).uniform(-1, 1, shape).astype("float32")
+        bias = keras.ops.convert_to_numpy(self.controller.b_out).copy()  # (k, 1, 1) stacked
+        position = {node: row for row, node in enumerate(self.controller._order)}
+        for generation in self.controller.generations:
+            _, logits = self.controller(noise, return_logits=True)
+            logits = keras.ops.convert_to_numpy(logits)
+            for node in generation:
+                bias[position[node], 0, 0] += _shift_to_rate(
+                    logits[:, node], rates[node], self.output_type
+                )
+            self.controller.b_out.assign(bias)
+        if self.ema_controller is not None:
+            self.ema_controller.b_out.assign(bias)
+
     def _sampler(self) -> CausalController:
         controller = self.ema_controller or self.controller
         if controller is None:
             raise CkganError(f"the {self.kind} label generator is not fitted yet")
         return controller
 
-    def _wgan(self, steps: int, seed: int | None) -> WGANGP:
+    def _wgan(self, steps: int, seed: int | None, labels: np.ndarray) -> WGANGP:
+        o = self.options
+        adjacency = np.asarray(self.graph.adjacency())
+        weights = clamp = None
+        if o["edge_penalty"] and adjacency.any():
+            weights = edge_penalty_weights(labels, adjacency, float(o["edge_effect_scale"]))
+        if o["clamp_fraction"] > 0:
+            clamp = clamp_slots(labels, adjacency, o["clamp_min_rows"])
         return WGANGP(
             self.controller,
             self.critic,
@@ -216,6 +315,9 @@ class WGANLabelGenerator(LabelGenerator):
             ema_generator=self.ema_controller,
             ema_decay=self.options["ema_decay"] or 0.999,
             edge_penalty=self.options["edge_penalty"],
+            edge_weights=weights,
+            clamp=clamp,
+            clamp_fraction=float(o["clamp_fraction"]),
             total_steps=steps,
             seed=seed,
         )
@@ -239,9 +341,11 @@ class WGANLabelGenerator(LabelGenerator):
         keras.utils.set_random_seed(int(seed))
         if self.controller is None:
             self._build()
+            if o["init_rates"]:
+                self._start_at_data_rates(labels, seed)
         eval_every = max(1, min(int(eval_every or steps // 20), steps))
         per_call = min(o["steps_per_execution"], eval_every)
-        wgan = self._wgan(steps, seed)
+        wgan = self._wgan(steps, seed, labels)
         wgan.compile(
             generator_optimizer=self._optimizer(steps),
             critic_optimizer=self._optimizer(steps * o["n_critic"]),
@@ -340,6 +444,23 @@ class WGANLabelGenerator(LabelGenerator):
             if not path.is_file():
                 raise CkganError(f"'{path}' is missing: the saved generator is incomplete")
             model.load_weights(path)
+
+
+def _shift_to_rate(logits: np.ndarray, rate: float, output_type: str) -> float:
+    """The shift of ``logits`` at which a node draws 1 at ``rate`` (bisection).
+
+    Sigmoid nodes draw 1 where the logit is positive, Gumbel nodes with
+    probability ``sigmoid(logit)``.
+    """
+    lo, hi = -40.0, 40.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if output_type == "gumbel":
+            drawn = np.mean(1.0 / (1.0 + np.exp(-(logits + mid))))
+        else:
+            drawn = np.mean(logits + mid > 0)
+        lo, hi = (mid, hi) if drawn < rate else (lo, mid)
+    return (lo + hi) / 2
 
 
 class _TrainingLog(keras.callbacks.Callback):
