@@ -22,6 +22,7 @@ from . import __version__
 from .bayesnet import MAX_ENUMERATED_NODES
 from .dataset import Dataset
 from .errors import CkganError, DataWarning
+from .fitcheck import family_check
 from .graph import CausalGraph
 
 # The Python API's names for what a run holds and writes, importable from here as before.
@@ -267,6 +268,15 @@ def _train_labels(out, config, generator, graph, dataset, train_labels, metrics,
     plot_log(log, out / "label_tv.png", title=f"{config['labels']} on {graph.name}")
     metrics["labels"] = label_metrics(generator, dataset, train_labels)
     metrics["labels"]["train_seconds"] = seconds
+    check = family_check(generator, train_labels, seed=config["seed"])
+    metrics["labels"]["family_check"] = check
+    if not check["ok"]:
+        warnings.warn(
+            f"the label model does not match the data family by family: {check['summary']} "
+            "(details: labels.family_check in metrics.json)",
+            DataWarning,
+            stacklevel=2,
+        )
     _dump(out / "metrics.json", metrics)
     return generator
 

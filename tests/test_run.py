@@ -486,3 +486,16 @@ def test_two_runs_at_once_on_one_folder_one_wins(tmp_path):
         or "already holds a run" in lines[0]
     ), lines
     assert Run(tmp_path / "same").config["status"] == "done"
+
+
+def test_a_label_model_far_from_the_data_is_named_in_a_warning(tmp_path, run_dir):
+    out = tmp_path / "barely-trained"
+    result = invoke("run", "--labels", "wgan", "--image", "none", "--graph", "chain",
+                    "--data", "chaindata", "--label-steps", 2, "--out", out, "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert len(warnings) == 1 and "does not match the data family by family" in warnings[0]
+    check = Run(out).metrics["labels"]["family_check"]
+    assert not check["ok"] and (check["far_off"] or check["impossible"])
+    good = Run(run_dir).metrics["labels"]["family_check"]  # exact tables on 4000 rows
+    assert good["ok"] and not good["far_off"] and not good["impossible"]
