@@ -8,7 +8,6 @@ through Keras ``fit``. Sampling rounds the controller's outputs at 0.5;
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 
 from ckgan import CausalGraph, CkganError, LabelGenerator, backend
 from ckgan.labels import check_do_given
+from ckgan.storage import atomic_path
 
 from .causal_controller import CausalController
 from .data_weights import clamp_slots, edge_penalty_weights
@@ -146,7 +146,12 @@ class WGANLabelGenerator(LabelGenerator):
     presets = PRESETS
     #: allowed ranges of options (``ckgan.options``), the base class's and these
     option_ranges = {
-        **getattr(LabelGenerator, "option_ranges", {}),
+        **LabelGenerator.option_ranges,
+        "negative_slope": "[0, 1]",
+        "gp_weight": "[0, inf)",
+        "lr_decay": "[0, 1]",
+        "n_critic": "[1, inf)",
+        "steps_per_execution": "[1, inf)",
         "edge_penalty": "[0, inf)",
         "edge_effect_scale": "[0, inf)",
         "clamp_fraction": "[0, 1)",
@@ -420,9 +425,8 @@ class WGANLabelGenerator(LabelGenerator):
         if self.ema_controller is not None:
             models["ema"] = self.ema_controller
         for key, model in models.items():
-            path = directory / WEIGHTS[key]
-            tmp = directory / f".{os.getpid()}.{WEIGHTS[key]}"  # Keras wants the suffix
-            try:
+            # Keras insists on the .weights.h5 suffix, the temporary name keeps it
+            with atomic_path(directory / WEIGHTS[key], suffix=".weights.h5") as tmp:
                 with warnings.catch_warnings():
                     # Keras converts variables with np.array(copy=False), which
                     # NumPy 2 flags for TensorFlow's __array__; harmless here
@@ -430,9 +434,6 @@ class WGANLabelGenerator(LabelGenerator):
                         "ignore", "__array__ implementation", DeprecationWarning
                     )
                     model.save_weights(tmp)
-                os.replace(tmp, path)
-            finally:
-                tmp.unlink(missing_ok=True)
 
     def _load_state(self, directory: Path) -> None:
         self._build()
