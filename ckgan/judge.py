@@ -108,7 +108,18 @@ class Judge:
         """The judge of ``dataset`` at ``size``: loaded from the cache or trained and cached."""
         if not dataset.has_images:
             raise CkganError(f"dataset '{dataset.name}' has no images to train a judge on")
-        key = getattr(dataset, "cache_key", None) or repr(dataset)
+        key = getattr(dataset, "cache_key", None)
+        if not key:
+            # no stable name (a repr holds an address, reused by other datasets
+            # in later processes): train afresh, never from or into the cache
+            judge = cls(
+                tuple(dataset.attributes),
+                size,
+                tuple(dataset.nuisance("test")) if _has_arrays(dataset) else (),
+                circular=getattr(dataset, "circular_nuisance", ()),
+            )
+            judge.fit(dataset, epochs=epochs, max_train=max_train, verbose=verbose, seed=seed)
+            return judge
         key = "".join(c if c.isalnum() else "-" for c in key)
         base = cache_dir("judges") / f"{key}-{size}px-e{epochs}-m{max_train or 'all'}-blur"
         weights, meta = base.with_suffix(".weights.h5"), base.with_suffix(".json")

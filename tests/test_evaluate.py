@@ -78,3 +78,18 @@ def test_a_context_the_data_hardly_hold_is_not_called_rare():
     p, marginal = context_probability(data, 1, 1, np.array([[0, 1]]))
     assert p[0] > 0.1 * marginal  # shrunk towards the marginal by the prior
     assert not rare_rows(data, 1, 1, np.array([[0, 1]]))[0]
+
+
+class Unnamed(Tinted):
+    """Tinted without a cache key: its repr names an address, not the data."""
+
+    cache_key = None
+
+
+def test_a_dataset_without_a_cache_key_gets_a_judge_that_is_never_cached():
+    from ckgan.storage import cache_dir
+
+    before = set(cache_dir("judges").iterdir())
+    judge = Judge.for_dataset(Unnamed(), 16, epochs=1, verbose=0)
+    assert judge.nodes == ("A",) and set(judge.accuracy) == {"A"}
+    assert set(cache_dir("judges").iterdir()) == before
