@@ -49,7 +49,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     # 3-17% of: it is fooled, not misled by the data's correlations. Not kept,
     # no gain: decorrelate 20 (rare 0.02 / 0.12 without film, 0.00 / 0.09 with),
     # do_fraction 0.2 with decorrelate (Bald 0.03), label_weight 0 (projection
-    # only: mean 0.757, Bald 0.01).
+    # only: mean 0.757, Bald 0.01). Rendered scenes (benchmarks/render_scene.py,
+    # 800 steps, film + labeler_augment vs neither): shapes (tuning) shown 0.946
+    # vs 0.862, red squares (rare context) 0.97 vs 0.74, agreement 0.967 vs
+    # 0.914; beacons (held out): shown 0.904 vs 0.860, agreement 0.942 vs 0.916.
     "quick": {
         "size": 32,
         "noise_dim": 64,
