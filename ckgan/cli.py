@@ -471,6 +471,13 @@ def evaluate(run_dir, n, seed, as_json, quiet):
             f"images showing the value set by do: {shown['mean']:.3f} on average, "
             f"worst do({shown['worst']}) {shown['worst_value']:.3f}"
         )
+        rare = images.get("shown_under_do_rare_context_summary")
+        if rare:
+            click.echo(
+                "  among rare contexts (other labels make it >= 10x rarer in the data): "
+                f"{rare['mean']:.3f} on average, worst do({rare['worst']}) "
+                f"{rare['worst_value']:.3f}"
+            )
         click.echo(
             f"Frechet distance (judge features): {images['frechet']:.3f} "
             f"(real vs real {images['frechet_real_vs_real']:.3f})"

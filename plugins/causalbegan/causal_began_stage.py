@@ -144,6 +144,19 @@ class CausalBEGANStage(ImageStage):
     kind = "causalbegan"
     sizes = (16, 32, 64)
     presets = PRESETS
+    #: allowed ranges of options (``ckgan.options``): the base class's and these
+    option_ranges = {
+        **ImageStage.option_ranges,
+        "lr_halve_every": "[0, inf)",
+        "gamma": "(0, inf)",
+        "gamma_label": "(0, inf)",
+        "zeta": "[0, inf)",
+        "lambda_k": "[0, inf)",
+        "lambda_l": "[0, inf)",
+        "lambda_z": "[0, inf)",
+        "mode_seeking": "[0, inf)",
+        "decorrelate": "[0, inf)",
+    }
     added_options = {"decorrelate": 0.0, "film": False}  # runs saved before it trained without
     #: latent_constraint (BEGAN-CS): head_x spread 0.23-0.38 at 0.1 against 0.65 without
     #: (3000 steps, 2026-11-28), no gain elsewhere; removed

@@ -168,6 +168,13 @@ class CausalGANStage(ImageStage):
     kind = "causalgan"
     sizes = (16, 32, 64)
     presets = PRESETS
+    #: allowed ranges of options (``ckgan.options``): the base class's and these
+    option_ranges = {
+        **ImageStage.option_ranges,
+        "label_weight": "[0, inf)",
+        "k_decay_steps": "(0, inf)",
+        "decorrelate": "[0, inf)",
+    }
     added_options = {
         "decorrelate": 0.0,
         "film": False,
