@@ -36,6 +36,9 @@ class Dataset:
     has_images: bool = False
     image_sizes: tuple[int, ...] = ()
     truth: BinaryBayesNet | None = None
+    #: a name that stays the same for the same data across processes (caches of
+    #: judges use it); ``None``: nothing trained on this dataset is cached
+    cache_key: str | None = None
 
     def check_nodes(self, nodes: Sequence[str]) -> None:
         """Raise a ``CkganError`` naming the first node this dataset has no column for."""

@@ -58,6 +58,18 @@ def cache_dir(*parts: str) -> Path:
     return path
 
 
+def fingerprint(*paths: str | Path) -> str:
+    """A short stable name for files as they are now: their absolute paths, sizes and times."""
+    import hashlib
+
+    digest = hashlib.sha1()
+    for path in paths:
+        path = Path(path)
+        stat = path.stat()
+        digest.update(f"{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
 def make_dirs(path: str | Path) -> Path:
     """``mkdir -p path``; a failure is a ``CkganError`` that names the path."""
     path = Path(path)

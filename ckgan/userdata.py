@@ -384,6 +384,14 @@ class UserData(Dataset):
         self.image_root = image_root
         self.has_images = image_root is not None and table.filenames is not None
 
+    @property
+    def cache_key(self) -> str:
+        """The label file (and image folder) as they are now: a changed file gets a new judge."""
+        from .storage import fingerprint
+
+        folders = [self.image_root] if self.image_root is not None else []
+        return f"user-{self.table.path.stem}-{fingerprint(self.table.path, *folders)}"
+
     def check_nodes(self, nodes: Sequence[str]) -> None:
         """A node missing from the file, or not binary there, is an error naming the file."""
         for node in nodes:

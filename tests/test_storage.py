@@ -102,3 +102,21 @@ def test_run_lock_is_exclusive_and_names_the_holder(tmp_path):
                 pass
     with run_lock(tmp_path / "run"):  # released on exit
         pass
+
+
+def test_datasets_have_stable_cache_keys(tmp_path):
+    import time
+
+    from ckgan_plugins.synthfaces.synth_faces import SynthFaces
+
+    from ckgan.userdata import open_user_data
+
+    assert SynthFaces(n=300, seed=1).cache_key == "SynthFaces(n=300, seed=1)"
+    assert SynthFaces(n=300, seed=2).cache_key != SynthFaces(n=300, seed=1).cache_key
+    csv = tmp_path / "labels.csv"
+    csv.write_text("A,B\n0,1\n1,0\n")
+    first = open_user_data(csv).cache_key
+    assert first == open_user_data(csv).cache_key and first.startswith("user-labels-")
+    time.sleep(0.01)
+    csv.write_text("A,B\n1,1\n1,0\n")
+    assert open_user_data(csv).cache_key != first

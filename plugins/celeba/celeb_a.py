@@ -115,6 +115,12 @@ class CelebA(ckgan.Dataset):
         self._labels: dict[str, np.ndarray] | None = None  # split -> (n, 40) uint8
         self._builder: Any = None
 
+    @property
+    def cache_key(self) -> str:
+        """The files read, as they are now: judges of other (or changed) files are not reused."""
+        source = self.folder / ATTRIBUTE_FILE if self.folder is not None else self.stock
+        return f"celeb_a-{storage.fingerprint(source)}"
+
     def _missing_error(self) -> CkganError:
         where = "; ".join(
             f"{f} (missing {', '.join(_missing(f))})"

@@ -71,6 +71,11 @@ class SynthFaces(Dataset):
     def __repr__(self) -> str:
         return f"SynthFaces(n={self.n}, seed={self.seed})"
 
+    @property
+    def cache_key(self) -> str:
+        """Names this dataset's judge in the cache: everything derives from ``n`` and ``seed``."""
+        return repr(self)  # the key judges were cached under before cache_key existed
+
     # -- public API -------------------------------------------------------------
 
     def labels(self, split: str = "train", nodes: Sequence[str] | None = None) -> np.ndarray:

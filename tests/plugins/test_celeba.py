@@ -211,3 +211,14 @@ def test_a_prepared_stock_celeb_a_is_used_first(prepared, tmp_path):
     images, _ = collect(dataset.tf_dataset("test", nodes))
     assert images.shape == (4, 64, 64, 3)
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["celeb_a"]
+
+
+def test_the_judge_cache_key_follows_the_files(tmp_path):
+    from ckgan_plugins.celeba.celeb_a import CelebA
+    from fakes.celeba import write_fake_celeba
+
+    write_fake_celeba(tmp_path / "a", n=12, seed=0)
+    write_fake_celeba(tmp_path / "b", n=12, seed=1)
+    key = CelebA(tmp_path / "a").cache_key
+    assert key == CelebA(tmp_path / "a").cache_key and key.startswith("celeb_a-")
+    assert CelebA(tmp_path / "b").cache_key != key
