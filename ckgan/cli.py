@@ -424,7 +424,9 @@ def intervene(run_dir, set_, given, n, seed, out, force):
                 "conditioned on; the other column is drawn as asked"
             )
     if out:
-        path = intervention_grid(trained, out, do, evidence, n=n, seed=seed, exclusive=not force)
+        path = intervention_grid(
+            trained, out, do, evidence, n=n, seed=seed, exclusive=not force, rows=rows
+        )
         click.echo(f"grid written to {path}")
 
 

@@ -59,13 +59,18 @@ def _title(do, given) -> str:
     return " ".join(parts) or "observational"
 
 
-def intervention_grid(run: Run, path, do, given, n: int = 8, seed: int = 0, exclusive=False):
-    """A PNG with one row per case of ``contrast`` (do vs conditioning), labelled."""
+def intervention_grid(
+    run: Run, path, do, given, n: int = 8, seed: int = 0, exclusive=False, rows=None
+):
+    """A PNG with one row per case of ``contrast`` (do vs conditioning), labelled.
+
+    ``rows`` are ``contrast``'s, when the caller has them already.
+    """
     from .viz import label_caption, save_grid
 
     stage = run.image_stage
     images, captions, titles = [], [], []
-    for title, case_do, case_given, sampled, _ in contrast(run, do, given, n=1000):
+    for title, case_do, case_given, sampled, _ in rows or contrast(run, do, given, n=1000):
         if sampled is None:  # a conditioning the model never draws: a row of blanks says so
             images.append(np.full((n, stage.size, stage.size, 3), 128, np.uint8))
             captions += ["never drawn\nby the model"] * n
