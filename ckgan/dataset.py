@@ -8,7 +8,7 @@ graph's node order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +26,11 @@ class Dataset:
     """Binary labels, and optionally images, with train / validation / test splits.
 
     Subclasses set ``name`` and ``attributes`` and implement ``labels``; those
-    with images also set ``has_images`` and implement ``tf_dataset``.
-    ``truth`` is the exact causal model when the dataset knows it (synthetic
-    data), else ``None``.
+    with images also set ``has_images`` and implement ``images`` (a split in
+    memory, read without TensorFlow: synthetic data, a user's folder) or
+    ``tf_dataset`` (streamed, for data too large to hold: CelebA). ``truth``
+    is the exact causal model when the dataset knows it (synthetic data),
+    else ``None``.
     """
 
     name: str = "dataset"
@@ -39,6 +41,11 @@ class Dataset:
     #: a name that stays the same for the same data across processes (caches of
     #: judges use it); ``None``: nothing trained on this dataset is cached
     cache_key: str | None = None
+
+    @property
+    def images_in_memory(self) -> bool:
+        """Whether the dataset implements ``images`` (else training streams ``tf_dataset``)."""
+        return type(self).images is not Dataset.images
 
     def check_nodes(self, nodes: Sequence[str]) -> None:
         """Raise a ``CkganError`` naming the first node this dataset has no column for."""
@@ -52,6 +59,51 @@ class Dataset:
     def labels(self, split: str = "train", nodes: Sequence[str] | None = None) -> np.ndarray:
         """The labels of ``split`` as ``(n, len(nodes))`` uint8, columns in ``nodes`` order."""
         raise NotImplementedError
+
+    def images(self, split: str = "train", size: int | None = None) -> np.ndarray:
+        """The images of ``split`` as uint8 ``(n, size, size, 3)``, in ``labels`` order.
+
+        The default collects ``tf_dataset`` (TensorFlow); datasets that hold
+        their images override it, and are then trained on without TensorFlow.
+        """
+        if not self.has_images:
+            raise CkganError(f"dataset '{self.name}' has no images")
+        parts = []
+        for x, _ in self.tf_dataset(split, [], size=size, images=True, batch_size=512):
+            parts.append(np.clip((np.asarray(x) + 1) * 127.5, 0, 255).round().astype(np.uint8))
+        if not parts:
+            raise CkganError(f"split '{split}' of dataset '{self.name}' is empty")
+        return np.concatenate(parts)
+
+    def batches(
+        self,
+        split: str,
+        nodes: Sequence[str],
+        *,
+        size: int,
+        batch_size: int,
+        augment: bool = False,
+        seed: int | None = None,
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Endless shuffled batches ``(images, labels)`` as numpy, for ``fit`` on any backend.
+
+        Images float32 in [-1, 1], labels float32 in ``nodes`` order; each
+        pass over the split is a fresh permutation, ``augment`` flips about
+        half the images left-right (training data whose labels do not
+        depend on the side). Datasets without their own ``images`` stream
+        ``tf_dataset`` instead.
+        """
+        if not self.images_in_memory:
+            ds = self.tf_dataset(
+                split, nodes, size=size, images=True, shuffle=True, augment=augment, seed=seed
+            )
+            ds = ds.repeat().batch(batch_size, drop_remainder=True).prefetch(-1)  # AUTOTUNE
+            import keras
+
+            return ds if keras.backend.backend() == "tensorflow" else ds.as_numpy_iterator()
+        return _shuffled_batches(
+            self.images(split, size), self.labels(split, nodes), batch_size, augment, seed
+        )
 
     def tf_dataset(
         self,
@@ -88,6 +140,11 @@ class Dataset:
         """
         if not self.has_images:
             raise CkganError(f"dataset '{self.name}' has no images")
+        if self.images_in_memory:
+            images, labels = self.images(split, size)[:n], self.labels(split)[:n]
+            if not len(images):
+                raise CkganError(f"split '{split}' of dataset '{self.name}' is empty")
+            return images, labels
         ds = self.tf_dataset(split, list(self.attributes), size=size, images=True)
         images, labels = [], []
         for image, label in ds.take(n).as_numpy_iterator():
@@ -96,6 +153,29 @@ class Dataset:
         if not images:
             raise CkganError(f"split '{split}' of dataset '{self.name}' is empty")
         return np.stack(images), np.stack(labels)
+
+
+def _shuffled_batches(
+    images: np.ndarray, labels: np.ndarray, batch_size: int, augment: bool, seed: int | None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Endless batches of ``images`` (uint8) and ``labels``, reshuffled every pass."""
+    n = len(images)
+    if n < batch_size:
+        raise CkganError(
+            f"the training split has {n} images, fewer than a batch of {batch_size}: "
+            "lower the batch size or add images"
+        )
+    labels = np.asarray(labels, "float32")
+    rng = np.random.default_rng(seed)
+    while True:
+        order = rng.permutation(n)
+        for start in range(0, n - batch_size + 1, batch_size):
+            index = np.sort(order[start : start + batch_size])
+            x = images[index].astype("float32") / 127.5 - 1.0
+            if augment:
+                flip = rng.random(batch_size) < 0.5
+                x[flip] = x[flip, :, ::-1]
+            yield x, labels[index]
 
 
 def check_split(split: str) -> None:

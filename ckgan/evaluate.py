@@ -200,7 +200,7 @@ def _split_images(run: Run, judge: Judge, split: str, limit: int):
     """Real images of a split with their labels in graph order (first ``limit``)."""
     dataset = run.dataset
     nodes = list(run.graph.nodes)
-    if callable(getattr(dataset, "images", None)):
+    if dataset.images_in_memory:
         images = np.asarray(dataset.images(split, judge.size)[:limit])
         return images, dataset.labels(split, nodes)[:limit]
     images, labels = [], []

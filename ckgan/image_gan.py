@@ -6,7 +6,7 @@ average of the generator's weights. This base class holds those parts (the
 label pool, the step counter, the random state, the moving average, the
 metric trackers and the config round trip) so that every stage checkpoints
 them alike; a subclass adds its critics, optimizers, losses and
-``train_step``.
+``step``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import backend
+from .training import GANModel
 
 #: rows of the decorrelating weight table: one per label vector up to 16 labels
 WEIGHT_TABLE = 2**16
@@ -62,14 +62,14 @@ def decorrelating_table(labels: np.ndarray, clip: float) -> np.ndarray:
     return (table / weights.mean()).astype("float32")
 
 
-class ImageGAN(keras.Model):
+class ImageGAN(GANModel):
     """Base of the image stages' models: generator, its moving average, critics.
 
     Subclasses set ``network_names`` (``"generator"``, ``"ema_generator"``,
     then the critics, which are built on images), ``config_keys`` (constructor
     arguments ``get_config`` returns as they are) and ``metric_names``, create
     ``self.optimizers`` and implement ``optimizer_variables`` and
-    ``train_step``, which ends with ``end_step`` and ``record``.
+    ``step`` (``GANModel``), which ends with ``end_step`` and ``record``.
 
     Args:
         networks: ``{name: network}`` for every name of ``network_names``.
@@ -135,8 +135,9 @@ class ImageGAN(keras.Model):
         raise NotImplementedError
 
     def compile_stage(self, jit_compile: bool | str = "auto") -> None:
-        """``Model.compile`` for ``fit``: XLA as asked (``"auto"``: on with a GPU only)."""
-        super().compile(optimizer=None, jit_compile=backend.resolve_jit_compile(jit_compile))
+        """Build everything and compile for ``fit`` with XLA as asked (``"auto"``: per backend)."""
+        self.build_all()
+        self.compile_players(self.optimizers, self.optimizer_variables(), jit_compile=jit_compile)
 
     def build_all(self) -> None:
         """Create every network's and optimizer's variables; the average starts as a copy."""
@@ -167,7 +168,7 @@ class ImageGAN(keras.Model):
         """``(rows,)`` weights of label rows that decorrelate them (1 when off)."""
         if not self.decorrelate:
             return ops.ones((labels.shape[0],))
-        bits = ops.cast(labels >= 0.5, "float32") * _powers(labels.shape[-1])
+        bits = ops.multiply(ops.cast(labels >= 0.5, "float32"), _powers(labels.shape[-1]))
         key = ops.cast(ops.sum(bits, axis=-1), "int32") % WEIGHT_TABLE
         return ops.take(self.label_weight_table, key, axis=0)
 

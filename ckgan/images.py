@@ -12,7 +12,7 @@ Subclass contract:
   * ``build_model() -> keras.Model`` whose model has
       - ``compile_stage(jit_compile)``: ``Model.compile`` with XLA on or off
         (``"auto"`` resolved by the model: on with a GPU, off on a CPU);
-      - ``train_step((images, labels))``: one training step on a batch of real
+      - ``step((images, labels))``: one training step on a batch of real
         images and their labels; the labels the generator is asked to draw
         come from the non-trainable ``label_pool`` variable ``(LABEL_POOL, k)``
         by random indices (``keras.random`` + ``keras.ops.take``, never a slice
@@ -293,19 +293,14 @@ class ImageStage:
         return log
 
     def _pipeline(self, dataset, batch_size: int, seed: int):
-        import tensorflow as tf
+        """Endless shuffled, flipped training batches as numpy (no TensorFlow needed)."""
+        from . import backend
 
-        ds = dataset.tf_dataset(
-            "train",
-            list(self.nodes),
-            size=self.size,
-            images=True,
-            shuffle=True,
-            augment=True,
-            seed=seed,
+        nodes = list(self.nodes)
+        batches = dataset.batches(
+            "train", nodes, size=self.size, batch_size=batch_size, augment=True, seed=seed
         )
-        ds = ds.repeat().batch(batch_size, drop_remainder=True)
-        return ds.prefetch(tf.data.AUTOTUNE)
+        return backend.fit_input(batches)
 
     # -- sampling --------------------------------------------------------------------
 

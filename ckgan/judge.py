@@ -18,6 +18,7 @@ charge a blurry generator with a lack of diversity it does not have.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Sequence
@@ -57,7 +58,8 @@ def _to_float(images: np.ndarray) -> np.ndarray:
 
 
 def _has_arrays(dataset) -> bool:
-    return callable(getattr(dataset, "images", None)) and callable(
+    """Whether the dataset holds its images in memory and knows their nuisance factors."""
+    return getattr(dataset, "images_in_memory", False) and callable(
         getattr(dataset, "nuisance", None)
     )
 
@@ -156,8 +158,8 @@ class Judge:
         import keras
 
         keras.utils.set_random_seed(seed)
-        train = self._data(dataset, "train", max_train, seed).batch(batch_size).cache()
-        train = train.enumerate().map(self._soften(seed))
+        images, labels, factors = self._arrays(dataset, "train", max_train)
+        train = _JudgeBatches(images, labels, factors, batch_size, seed)
         bce = keras.losses.BinaryCrossentropy(from_logits=True)
         losses = [bce, None]
         if self.nuisance:
@@ -165,7 +167,6 @@ class Judge:
             # times NUISANCE_WEIGHT: plain MSE on [0, 1] values (about 0.08 of the
             # share) left head_y at R^2 0.79-0.90 from one training to the next;
             # a weight of 1 cost the labels (Smiling read at 0.86)
-            factors = self._factors(dataset, "train", max_train)
             scale = NUISANCE_WEIGHT / (factors.var(axis=0) + 1e-6)
             scale = keras.ops.convert_to_tensor(scale.astype("float32"))
 
@@ -206,51 +207,18 @@ class Judge:
         return self.embed_nuisance(np.stack([factors[k] for k in self.nuisance], axis=1)[:limit])
 
     def _arrays(self, dataset, split, limit=None):
+        """``(images uint8, labels float32, factors or None)`` of ``split``, first ``limit``."""
         nodes = list(self.nodes)
-        if self.nuisance:
-            images = np.asarray(dataset.images(split, self.size))[:limit]
-            labels = dataset.labels(split, nodes)[:limit].astype("float32")
-            return images, labels, self._factors(dataset, split, limit)
-        images, labels = [], []
+        labels = dataset.labels(split, nodes)[:limit].astype("float32")
+        factors = self._factors(dataset, split, limit) if self.nuisance else None
+        if getattr(dataset, "images_in_memory", True):
+            return np.asarray(dataset.images(split, self.size))[:limit], labels, factors
+        images = []
         ds = dataset.tf_dataset(split, nodes, size=self.size, images=True)
-        for x, y in ds.batch(1024).as_numpy_iterator():
-            images.append(x)
-            labels.append(y)
-        return np.concatenate(images), np.concatenate(labels), None
-
-    def _data(self, dataset, split, limit, seed):
-        import tensorflow as tf
-
-        if not self.nuisance:
-            ds = dataset.tf_dataset(
-                split, list(self.nodes), size=self.size, images=True, shuffle=True, seed=seed
-            )
-            ds = ds.take(limit) if limit else ds
-            return ds.map(lambda x, y: (x, (y, y)))
-        images, labels, factors = self._arrays(dataset, split, limit)
-        order = np.random.default_rng(seed).permutation(len(images))
-        ds = tf.data.Dataset.from_tensor_slices((images[order], labels[order], factors[order]))
-        return ds.map(lambda x, y, f: (tf.cast(x, tf.float32) / 127.5 - 1.0, (y, y, f)))
-
-    def _soften(self, seed):
-        """A ``tf.data`` map blurring about half the batches by a random factor up to 4."""
-        import tensorflow as tf
-
-        size = self.size
-
-        def soften(i, batch):
-            x, targets = batch
-            side = tf.random.stateless_uniform(
-                [],
-                seed=[seed, tf.cast(i, tf.int32)],
-                minval=size // 4,
-                maxval=2 * size,
-                dtype=tf.int32,
-            )
-            small = tf.image.resize(x, [tf.minimum(side, size)] * 2, antialias=True)
-            return tf.image.resize(small, [size, size]), targets
-
-        return soften
+        ds = ds.take(limit) if limit else ds
+        for x, _ in ds.batch(1024).as_numpy_iterator():
+            images.append(np.clip((x + 1) * 127.5, 0, 255).round().astype(np.uint8))
+        return np.concatenate(images), labels, factors
 
     def read(self, images: np.ndarray, batch_size: int = 512) -> dict[str, np.ndarray]:
         """All the judge sees in one pass: ``probabilities`` (as ``predict``),
@@ -295,6 +263,47 @@ class Judge:
             widths = [len(self.nodes), FEATURES, sum(map(len, self.nuisance_columns.values()))]
             return [np.zeros((0, w)) for w in widths]
         return [np.concatenate(parts) for parts in zip(*outputs, strict=True)]
+
+
+@functools.cache
+def _judge_batches_class():
+    import keras
+
+    class JudgeBatches(keras.utils.PyDataset):
+        """The judge's training batches: one fixed shuffle, about half of them blurred.
+
+        A blurred batch is shrunk to a side drawn from ``[size / 4, size)``
+        and enlarged back (bilinear, antialiased); which batches and how much
+        is fixed by ``seed`` and the batch's index, the same every epoch.
+        """
+
+        def __init__(self, images, labels, factors, batch_size, seed):
+            super().__init__()
+            order = np.random.default_rng(seed).permutation(len(images))
+            self.images, self.labels = images[order], labels[order]
+            self.factors = None if factors is None else factors[order]
+            self.batch_size, self.seed = batch_size, seed
+
+        def __len__(self):
+            return -(-len(self.images) // self.batch_size)
+
+        def __getitem__(self, i):
+            rows = slice(i * self.batch_size, (i + 1) * self.batch_size)
+            x = _to_float(self.images[rows])
+            size = x.shape[1]
+            side = np.random.default_rng([self.seed, i]).integers(size // 4, 2 * size)
+            if side < size:
+                small = keras.ops.image.resize(x, (side, side), antialias=True)
+                x = keras.ops.convert_to_numpy(keras.ops.image.resize(small, (size, size)))
+            y = self.labels[rows]
+            targets = (y, y) if self.factors is None else (y, y, self.factors[rows])
+            return x, targets
+
+    return JudgeBatches
+
+
+def _JudgeBatches(*args):  # noqa: N802 (a class, defined on first use: Keras loads lazily)
+    return _judge_batches_class()(*args)
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:

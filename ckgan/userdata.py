@@ -383,6 +383,7 @@ class UserData(Dataset):
         self.split_ids = split_ids
         self.image_root = image_root
         self.has_images = image_root is not None and table.filenames is not None
+        self._decoded: dict[tuple[str, int], np.ndarray] = {}
 
     @property
     def cache_key(self) -> str:
@@ -406,6 +407,37 @@ class UserData(Dataset):
         nodes = list(self.attributes if nodes is None else nodes)
         return self.table.matrix(nodes, self._rows(split))
 
+    def images(self, split: str = "train", size: int | None = None) -> np.ndarray:
+        """The split's images, uint8 ``(n, size, size, 3)``: centre-cropped square, area-resized.
+
+        Decoded with Pillow once per split and size and kept in memory. Every
+        image of the split is checked to exist first, so a missing one is a
+        clear error rather than a failure half-way through an epoch.
+        """
+        if not self.has_images:
+            raise CkganError(f"dataset '{self.name}' has no images")
+        size = check_size(self, size)
+        key = (split, size)
+        if key not in self._decoded:
+            self._decoded[key] = self._decode(self._rows(split), size)
+        return self._decoded[key]
+
+    def _decode(self, rows: np.ndarray, size: int) -> np.ndarray:
+        assert self.table.filenames is not None and self.image_root is not None
+        paths = []
+        for i in rows:
+            path = self.image_root / self.table.filenames[i]
+            if not path.is_file():
+                raise CkganError(
+                    f"image '{self.table.filenames[i]}' named on line {self.table.lines[i]} of "
+                    f"{self.table.path} is missing (looked for {path}); add it or remove the row"
+                )
+            paths.append(path)
+        out = np.empty((len(paths), size, size, 3), np.uint8)
+        for j, path in enumerate(paths):
+            out[j] = load_image(path, size)
+        return out
+
     def tf_dataset(
         self,
         split: str = "train",
@@ -418,11 +450,7 @@ class UserData(Dataset):
         augment: bool = False,
         seed: int | None = None,
     ) -> Any:
-        """``(image, labels)`` pairs as in ``Dataset.tf_dataset``; images centre-cropped square.
-
-        Every image of the split is checked to exist first, so a missing one is
-        a clear error rather than a failure half-way through an epoch.
-        """
+        """``(image, labels)`` pairs as in ``Dataset.tf_dataset``, from ``images``."""
         if not images or not self.has_images:
             return super().tf_dataset(
                 split, nodes, images=images, batch_size=batch_size, shuffle=shuffle, seed=seed
@@ -430,36 +458,42 @@ class UserData(Dataset):
         import tensorflow as tf
 
         nodes = list(self.attributes if nodes is None else nodes)
-        size = check_size(self, size)
-        rows = self._rows(split)
-        labels = self.table.matrix(nodes, rows).astype("float32")
-        assert self.table.filenames is not None and self.image_root is not None
-        paths = []
-        for i in rows:
-            path = self.image_root / self.table.filenames[i]
-            if not path.is_file():
-                raise CkganError(
-                    f"image '{self.table.filenames[i]}' named on line {self.table.lines[i]} of "
-                    f"{self.table.path} is missing (looked for {path}); add it or remove the row"
-                )
-            paths.append(str(path))
+        pixels = self.images(split, size)
+        labels = self.labels(split, nodes).astype("float32")
         flip = augment and split == "train"
 
-        def load(path, label):
-            raw = tf.io.read_file(path)
-            image = tf.io.decode_image(raw, channels=3, expand_animations=False)
-            image = crop_resize(image, size)
+        def scale(image, label):
+            image = tf.cast(image, tf.float32) / 127.5 - 1.0
             if flip:
                 image = tf.image.random_flip_left_right(image, seed=seed)
             return image, label
 
-        ds = tf.data.Dataset.from_tensor_slices((tf.constant(paths, tf.string), labels))
+        ds = tf.data.Dataset.from_tensor_slices((pixels, labels))
         if shuffle:
-            ds = ds.shuffle(max(len(paths), 1), seed=seed, reshuffle_each_iteration=True)
-        ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-        if batch_size:
-            ds = ds.batch(batch_size)
-        return ds.prefetch(tf.data.AUTOTUNE)
+            ds = ds.shuffle(max(len(labels), 1), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.map(scale)
+        return ds.batch(batch_size) if batch_size else ds
+
+
+def load_image(path: Path, size: int) -> np.ndarray:
+    """One image file as uint8 ``(size, size, 3)``: centre-cropped square, area-resized.
+
+    Any format Pillow reads; a file it cannot read is an error naming it.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image = image.convert("RGB")
+            width, height = image.size
+            side = min(width, height)
+            left, top = (width - side) // 2, (height - side) // 2
+            image = image.crop((left, top, left + side, top + side))
+            return np.asarray(image.resize((size, size), Image.Resampling.BOX), np.uint8)
+    except (OSError, UnidentifiedImageError, ValueError) as e:
+        raise CkganError(
+            f"image '{path}' cannot be read ({e}): replace it or remove its row"
+        ) from None
 
 
 _OPTIONS = ("seed", "image_dir")

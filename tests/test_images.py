@@ -10,6 +10,7 @@ from keras import ops
 from ckgan import CkganError, Dataset, backend
 from ckgan.checkpoint import read_header
 from ckgan.images import CHECKPOINT_FILE, LABEL_POOL, ImageStage, _segments, label_pool
+from ckgan.training import GANModel
 
 NODES = ("A", "B")
 
@@ -41,7 +42,7 @@ class Squares(Dataset):
         return tf.data.Dataset.from_tensor_slices((x, labels.astype("float32")))
 
 
-class TinyGAN(keras.Model):
+class TinyGAN(GANModel):
     """The smallest model that honours the contract: dense generator and critic."""
 
     def __init__(self, size, width, learning_rate, nan_after=None):
@@ -74,7 +75,12 @@ class TinyGAN(keras.Model):
         return [self.loss_tracker]
 
     def compile_stage(self, jit_compile="auto"):
-        self.compile(optimizer=None, jit_compile=backend.resolve_jit_compile(jit_compile))
+        self.build_all()
+        variables = {
+            "generator": self.generator.trainable_variables,
+            "critic": self.critic.trainable_variables,
+        }
+        self.compile_players(self.optimizers, variables, jit_compile=jit_compile)
 
     def build_all(self):
         self.generator(ops.zeros((1, 6)))
@@ -89,7 +95,7 @@ class TinyGAN(keras.Model):
         z = keras.random.uniform((b, 4), seed=self.seed_generator)
         return ops.concatenate([labels, z], axis=-1)
 
-    def train_step(self, data):
+    def step(self, data):
         images, _ = data
         b = int(images.shape[0])
         fake = self.generator(self.inputs(b))

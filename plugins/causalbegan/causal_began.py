@@ -147,7 +147,7 @@ class CausalBEGAN(ImageGAN):
         z = keras.random.uniform((batch, self.noise_dim), -1.0, 1.0, seed=self.seed_generator)
         return ops.concatenate([labels, z], axis=-1), labels
 
-    def train_step(self, data):
+    def step(self, data):
         images, labels = data
         images = ops.convert_to_tensor(images, "float32")
         labels = ops.cast(ops.convert_to_tensor(labels) >= 0.5, "float32")

@@ -192,7 +192,7 @@ class CausalGAN(ImageGAN):
     def k_t(self):
         return ops.exp(-ops.cast(self.step_counter, "float32") / self.k_decay_steps)
 
-    def train_step(self, data):
+    def step(self, data):
         images, labels = data
         images = ops.convert_to_tensor(images, "float32")
         labels = ops.cast(ops.convert_to_tensor(labels) >= 0.5, "float32")

@@ -185,7 +185,7 @@ class CausalController(keras.Model):
         if self.w_parents is None:
             return ops.zeros((k, k))
         norms = ops.sqrt(ops.sum(ops.square(self.w_parents * self._mask), axis=-1) + 1e-12)
-        norms = norms * self._mask[:, :, 0]
+        norms = ops.multiply(norms, self._mask[:, :, 0])
         # rows and columns are in generation order: back to graph order
         return ops.take(ops.take(norms, self._inverse, axis=0), self._inverse, axis=1)
 

@@ -20,10 +20,11 @@ import numpy as np
 from keras import ops
 
 from ckgan import backend
+from ckgan.training import GANModel
 
 
 @keras.saving.register_keras_serializable(package="ckgan")
-class WGANGP(keras.Model):
+class WGANGP(GANModel):
     """WGAN-GP on data rows (Gulrajani et al. 2017).
 
     ``L_critic = E f(fake) - E f(real) + gp_weight * E (||grad f(x_hat)|| - 1)^2``,
@@ -111,14 +112,21 @@ class WGANGP(keras.Model):
         self.wasserstein_tracker = keras.metrics.Mean(name="wasserstein")
         self.penalty_tracker = keras.metrics.Mean(name="gradient_penalty")
 
-    def compile(self, generator_optimizer=None, critic_optimizer=None, **kwargs):
-        """Set the two Adam-like optimizers; ``kwargs`` go to ``Model.compile``."""
-        super().compile(**kwargs)
-        self.generator_optimizer = generator_optimizer or keras.optimizers.Adam()
-        self.critic_optimizer = critic_optimizer or keras.optimizers.Adam()
-        # build the optimizers' slots now, outside the compiled step
-        self.generator_optimizer.build(self.generator.trainable_variables)
-        self.critic_optimizer.build(self.critic.trainable_variables)
+    def compile(self, generator_optimizer, critic_optimizer, jit_compile="auto", **kwargs):
+        """Set the two players' optimizers; ``kwargs`` go to ``Model.compile``.
+
+        Their slots are built now, outside the compiled step.
+        """
+        self.generator_optimizer, self.critic_optimizer = generator_optimizer, critic_optimizer
+        self.compile_players(
+            {"generator": generator_optimizer, "critic": critic_optimizer},
+            {
+                "generator": self.generator.trainable_variables,
+                "critic": self.critic.trainable_variables,
+            },
+            jit_compile=jit_compile,
+            **kwargs,
+        )
 
     @property
     def metrics(self):
@@ -191,7 +199,9 @@ class WGANGP(keras.Model):
             return self.generator(noise, **kwargs)
         return self.generator(noise, do_mask=mask, do_values=reals, **kwargs)
 
-    def train_step(self, data):
+    def step(self, data):
+        if isinstance(data, tuple | list):  # a PyDataset's batch arrives as (x,)
+            (data,) = data
         real_all = ops.convert_to_tensor(data, "float32")
         b, steps = self.batch_size, self.n_critic
         temperature = self.current_temperature()
