@@ -4,6 +4,9 @@ The public Python API. Importing it is cheap: nothing here imports
 TensorFlow; the models do, when they are built.
 """
 
+import importlib.util
+import json
+import os
 from importlib.metadata import PackageNotFoundError, version
 
 from .bayesnet import BinaryBayesNet
@@ -13,6 +16,35 @@ from .graph import CausalGraph
 from .hookspecs import hookimpl
 from .labels import LabelGenerator
 from .plugins import get_plugin_manager, get_registry
+
+
+def _choose_backend() -> None:
+    """Let Keras run on a backend that is installed.
+
+    Keras takes ``KERAS_BACKEND``, else ``keras.json`` (which it writes with
+    TensorFlow the first time it runs), else TensorFlow; an install with only
+    ``.[jax]`` or ``.[torch]`` would fail at the first model. A backend set
+    in the environment always wins, ``keras.json``'s if it is installed.
+    Cheap: nothing is imported.
+    """
+    if "KERAS_BACKEND" in os.environ:
+        return
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    try:
+        with open(os.path.join(home, "keras.json")) as f:
+            configured = json.load(f).get("backend", "tensorflow")
+    except (OSError, ValueError, AttributeError):
+        configured = "tensorflow"
+    if importlib.util.find_spec(str(configured)) is not None:
+        return
+    for name in ("tensorflow", "jax", "torch"):
+        if importlib.util.find_spec(name) is not None:
+            os.environ["KERAS_BACKEND"] = name
+            return
+
+
+_choose_backend()
+
 
 try:
     __version__ = version("ckgan")

@@ -122,6 +122,19 @@ def resolve_jit_compile(jit_compile: bool | str) -> bool:
     return bool(jit_compile)
 
 
+def shard_batch(x: Any) -> Any:
+    """``x`` split along its first axis over the devices of the data-parallel distribution.
+
+    For what a step draws itself (noise, labels for the generator): without
+    it, XLA may compute the whole batch on every device. Identity with one
+    device or off JAX.
+    """
+    distribution = keras.distribution.distribution() if name() == "jax" else None
+    if distribution is None:
+        return x
+    return keras.distribution.distribute_tensor(x, distribution.get_data_layout(x.shape))
+
+
 def steps_per_execution(steps: int) -> int:
     """Training steps per call into ``fit``'s compiled function: 1 on PyTorch (Keras's rule)."""
     return 1 if name() == "torch" else int(steps)

@@ -83,7 +83,31 @@ class CkganGroup(click.Group):
         except CkganError as e:
             click.echo(f"Error: {e}", err=True)
             sys.exit(1)
+        except ModuleNotFoundError as e:
+            if e.name not in _BACKEND_EXTRAS:
+                raise
+            click.echo(f"Error: {_missing_backend(e.name)}", err=True)
+            sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+#: the extra that installs each backend's package (tensorflow_datasets: CelebA)
+_BACKEND_EXTRAS = {
+    "tensorflow": "cpu",
+    "jax": "jax",
+    "torch": "torch",
+    "tensorflow_datasets": "cpu",
+}
+
+
+def _missing_backend(module: str) -> str:
+    chosen = os.environ.get("KERAS_BACKEND")
+    why = f" (KERAS_BACKEND={chosen})" if chosen else ""
+    extra = _BACKEND_EXTRAS[module]
+    return (
+        f"'{module}' is not installed{why}: install it with pip install 'ckgan[{extra}]', "
+        "or pick an installed backend with KERAS_BACKEND=jax|tensorflow|torch"
+    )
 
 
 _default_showwarning = warnings.showwarning
@@ -260,6 +284,11 @@ def _options(values: tuple[str, ...], option: str) -> dict[str, Any]:
     metavar="KEY=VALUE",
     help="An image stage option over the preset's, e.g. gamma=0.7 (repeatable).",
 )
+@click.option(
+    "--devices",
+    metavar="N|all",
+    help="Train data-parallel on N devices, or all (JAX backend: KERAS_BACKEND=jax).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
     labels,
@@ -276,6 +305,7 @@ def run(
     resume_dir,
     label_option,
     image_option,
+    devices,
     quiet,
 ):
     """Train a causal generative model and write a run folder.
@@ -309,6 +339,7 @@ def run(
             image_steps=image_steps,
             checkpoint_every=checkpoint_every,
             resume=bool(resume_dir),
+            devices=devices,
             verbose=0 if quiet else 1,
         )
     except KeyboardInterrupt:

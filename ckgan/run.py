@@ -113,6 +113,7 @@ def train(
     image_steps: int | None = None,
     checkpoint_every: int | None = None,
     resume: bool = False,
+    devices: int | str | None = None,
     verbose: int = 1,
 ) -> Run:
     """Train a run into the folder ``out`` (label stage, then image stage) and return it.
@@ -122,7 +123,9 @@ def train(
     it was started with: a finished label stage is kept, the image stage
     continues from its last checkpoint. ``label_options`` and
     ``image_options`` override the plugins' constructor options (for
-    ``image_options``, on top of ``preset``).
+    ``image_options``, on top of ``preset``). ``devices`` (a count or
+    ``"all"``) trains data-parallel on that many devices (JAX only; see
+    ``ckgan.devices``). The Keras backend in use is recorded in config.json.
     """
     out = Path(out)
     if resume:
@@ -155,6 +158,11 @@ def train(
             "batch_size": settings.get("batch_size"),
             "checkpoint_every": checkpoint_every or settings.get("checkpoint_every"),
         }
+    from . import backend
+    from .devices import resolve_devices
+
+    config["backend"] = backend.name()  # the latest session's: a run moves between backends
+    config["devices"] = resolve_devices(devices if devices is not None else config.get("devices"))
     registry = get_registry()
     generator_cls = registry.get("labels", config["labels"]).load()
     stage_cls = None
@@ -190,6 +198,13 @@ def train(
         if not config["image_steps"]:
             steps = stage.options.get("steps") or PRESETS[config["preset"]]["image_steps"]
             config["image_steps"] = int(steps)
+
+    from .devices import use_devices
+
+    batches = [new_generator.options.get("batch_size", 1)]
+    if stage is not None:
+        batches.append(int(config.get("batch_size") or stage.options.get("batch_size", 64)))
+    use_devices(config["devices"], tuple(int(b) for b in batches))
 
     # From here on the folder is written: by this process only.
     with run_lock(out):

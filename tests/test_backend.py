@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-pytest.importorskip("tensorflow")
+from ckgan import backend
 
-from ckgan import backend  # noqa: E402
+pytestmark = pytest.mark.backends
 
 
 def test_gradient_penalty_of_a_linear_critic():

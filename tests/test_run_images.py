@@ -6,19 +6,12 @@ import h5py
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from fakes.images import TinyFaces
 
 import ckgan
 from ckgan import plugins
 from ckgan.cli import cli
 from ckgan.run import Run
-
-
-class TinyFaces:
-    @ckgan.hookimpl
-    def register_datasets(self, register):
-        from ckgan_plugins.synthfaces.synth_faces import SynthFaces
-
-        register("tinyfaces", lambda: SynthFaces(n=300, seed=1))
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,26 @@ from keras.src.backend.common.stateless_scope import get_stateless_scope
 AUTO_JIT = True
 
 
+def _persistent_compilation_cache() -> None:
+    """Keep XLA's compiled steps in ckgan's cache: a step compiles in 20 s on 2 CPU cores.
+
+    A folder set by the user (``JAX_COMPILATION_CACHE_DIR``) wins; an
+    unusable cache folder only costs the compile again.
+    """
+    if jax.config.jax_compilation_cache_dir:
+        return
+    from ..errors import CkganError
+    from ..storage import cache_dir
+
+    try:
+        jax.config.update("jax_compilation_cache_dir", str(cache_dir("jax")))
+    except CkganError:
+        pass
+
+
+_persistent_compilation_cache()
+
+
 def _scope_values(variables: Sequence[Any]) -> list[Any]:
     return [v.value for v in variables]
 

@@ -145,7 +145,8 @@ class CausalBEGAN(ImageGAN):
         if self.mode_seeking:
             labels = ops.concatenate([labels, labels], axis=0)[:batch]
         z = keras.random.uniform((batch, self.noise_dim), -1.0, 1.0, seed=self.seed_generator)
-        return ops.concatenate([labels, z], axis=-1), labels
+        inputs = ops.concatenate([labels, z], axis=-1)
+        return backend.shard_batch(inputs), backend.shard_batch(labels)
 
     def step(self, data):
         images, labels = data

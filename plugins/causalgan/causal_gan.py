@@ -159,7 +159,8 @@ class CausalGAN(ImageGAN):
         labels = self.draw_labels(batch)
         normal = keras.random.normal((batch, self.num_labels), seed=self.seed_generator)
         z = keras.random.uniform((batch, self.noise_dim), -1.0, 1.0, seed=self.seed_generator)
-        return ops.concatenate([label_logits(labels, ops.abs(normal)), z], axis=-1), labels
+        inputs = ops.concatenate([label_logits(labels, ops.abs(normal)), z], axis=-1)
+        return backend.shard_batch(inputs), backend.shard_batch(labels)
 
     def label_rates(self):
         """Each attribute's rate of 1s in the label pool, clipped to [0.01, 0.99]."""

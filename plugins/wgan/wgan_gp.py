@@ -165,7 +165,7 @@ class WGANGP(GANModel):
 
     def _noise(self, batches: int = 1):
         shape = (batches * self.batch_size, *self.noise_shape)
-        return keras.random.uniform(shape, -1.0, 1.0, seed=self.seed_generator)
+        return backend.shard_batch(keras.random.uniform(shape, -1.0, 1.0, seed=self.seed_generator))
 
     def _batches(self, real_all, batches: int):
         """``batches`` batches of real rows, and the per-row ``do`` mask of the clamped ones.
@@ -177,7 +177,7 @@ class WGANGP(GANModel):
         b, c = self.batch_size, self.clamp_rows
         if not c:
             index = keras.random.randint((batches * b,), 0, n, seed=self.seed_generator)
-            return ops.take(real_all, index, axis=0), None
+            return backend.shard_batch(ops.take(real_all, index, axis=0)), None
         k = ops.shape(real_all)[1]
         slots = ops.shape(self.clamp_counts)[0]
         slot = keras.random.randint((batches * c,), 0, slots, seed=self.seed_generator)
@@ -191,7 +191,8 @@ class WGANGP(GANModel):
         mask = ops.concatenate(
             [ops.zeros((batches, b - c, k)), ops.reshape(masks, (batches, c, k))], axis=1
         )
-        return ops.take(real_all, ops.reshape(index, (-1,)), axis=0), ops.reshape(mask, (-1, k))
+        reals = ops.take(real_all, ops.reshape(index, (-1,)), axis=0)
+        return backend.shard_batch(reals), backend.shard_batch(ops.reshape(mask, (-1, k)))
 
     def _generate(self, noise, mask, reals, temperature):
         kwargs = {"temperature": temperature, "training": True}

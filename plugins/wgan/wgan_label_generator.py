@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from ckgan import CausalGraph, CkganError, LabelGenerator, backend
+from ckgan.devices import device_count
 from ckgan.labels import check_do_given
 from ckgan.storage import atomic_path
 
@@ -359,6 +360,9 @@ class WGANLabelGenerator(LabelGenerator):
         )
         self.wgan = wgan
         labels = labels.astype("float32")
+        # data parallel splits each step's input, here the whole data, into
+        # equal parts: drop the few rows (fewer than one per device) that do not split
+        labels = labels[: len(labels) - len(labels) % device_count()]
         logger = _TrainingLog(self, evaluate)
         # Epochs of eval_every steps, then the rest: each epoch is a dataset of
         # that many copies of the labels (one per step); a last short block of

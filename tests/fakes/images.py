@@ -2,6 +2,7 @@
 
 import numpy as np
 
+import ckgan
 from ckgan import Dataset
 
 
@@ -117,3 +118,13 @@ class Marked(Dataset):
 
         data = (self.paint(self._labels, size, self.seed + 1), self._labels.astype("float32"))
         return tf.data.Dataset.from_tensor_slices(data).shuffle(len(self._labels), seed=seed)
+
+
+class TinyFaces:
+    """A plugin registering ``tinyfaces``: 300 synthetic faces (quick to render and train on)."""
+
+    @ckgan.hookimpl
+    def register_datasets(self, register):
+        from ckgan_plugins.synthfaces.synth_faces import SynthFaces
+
+        register("tinyfaces", lambda: SynthFaces(n=300, seed=1))
