@@ -21,9 +21,11 @@ from ckgan.cli import cli
 from ckgan.run import Run
 
 HERE = Path(__file__).parent
-CSV = "A,B,C,D\n" + "".join(
-    f"{a},{b},{a ^ b},{int(a and not b)}\n" for a in (0, 1) for b in (0, 1)
-) * 40 + "1,1,1,1\n0,0,1,0\n" * 5
+CSV = (
+    "A,B,C,D\n"
+    + "".join(f"{a},{b},{a ^ b},{int(a and not b)}\n" for a in (0, 1) for b in (0, 1)) * 40
+    + "1,1,1,1\n0,0,1,0\n" * 5
+)
 DOT = "digraph { A -> C; B -> C; A -> D; C -> D }"
 
 
