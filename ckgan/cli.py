@@ -521,7 +521,7 @@ def data_show(name, n, size, split, out, force):
     if not dataset.has_images:
         raise CkganError(f"dataset '{name}' has no images to show")
     images, labels = dataset.examples(n, size=size, split=split)
-    captions = [label_caption(row, dataset.attributes) for row in labels]
+    captions = [label_caption(row, dataset.columns) for row in labels]
     path = save_grid(images, out, captions=captions, exclusive=not force)
     click.echo(f"{len(images)} images of {name} written to {path}")
 
