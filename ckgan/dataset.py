@@ -55,6 +55,11 @@ class Dataset:
         """The labels of ``split`` as ``(n, len(nodes))`` uint8 codes, in ``nodes`` order."""
         raise NotImplementedError
 
+    def label_vectors(self, split: str, columns: Sequence[str]) -> np.ndarray:
+        """The labels of ``split`` as float32 model vectors over ``columns`` (for binary
+        labels, the 0/1 labels of those nodes)."""
+        return self.labels(split, columns).astype("float32")
+
     def node_states(self, nodes: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """Each node's state names in code order; binary ``("0", "1")`` unless overridden."""
         self.check_nodes(nodes)

@@ -141,8 +141,12 @@ class Run:
 
     @property
     def dataset(self) -> Dataset:
+        """The run's dataset, reading each node with the states the run was trained with."""
         if self._dataset is None:
-            self._dataset = run_dataset(self.config)
+            dataset = run_dataset(self.config)
+            if self.graph.declared_states:
+                dataset.use_states(self.graph.declared_states)
+            self._dataset = dataset
         return self._dataset
 
     def truth(self):
@@ -153,4 +157,9 @@ class Run:
         return reordered_truth(truth, self.graph)
 
     def sample_labels(self, n: int, do=None, given=None, seed: int | None = None) -> np.ndarray:
+        """``(n, nodes)`` uint8 state codes; ``do`` and ``given`` take state names or codes."""
         return self.label_generator.sample(n, do=do, given=given, seed=seed)
+
+    def generate_images(self, labels: np.ndarray, seed: int | None = None) -> np.ndarray:
+        """Images for label codes: each row as the model vector the image stage reads."""
+        return self.image_stage.generate(self.graph.encoding.encode(labels), seed=seed)

@@ -144,32 +144,28 @@ class Encoding:
 
 
 def resolve_value(node: str, states: Sequence[str], value: object, what: str) -> int:
-    """The code of ``value`` for ``node``: a state name, or an integer code.
+    """The code of ``value`` for ``node``: an integer is a code; text is a state name, or a code.
 
-    A state name always wins. An integer (or integer text) is a code
-    ``0 .. k-1`` when the node's state names are not integers themselves
-    (``age=2`` is ``old`` for young/adult/old; a node with states 1, 2, 3 takes
-    names only). Binary nodes with the default states take ``0`` and ``1``.
+    Text names a state first; integer text is a code ``0 .. k-1`` only when
+    the node's state names are not integers themselves (``age=2`` is ``old``
+    for young/adult/old; a node with states 1, 2, 3 takes its names only).
+    Binary nodes with the default states take ``0`` and ``1``.
     """
     states = tuple(states)
-    if isinstance(value, str):
+    numeric_names = all(is_integer_text(s) for s in states)
+    code = None
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        code = int(value)
+    elif isinstance(value, str):
         text = value.strip()
         if text in states:
             return states.index(text)
-        code = int(text) if is_integer_text(text) else None
-    elif isinstance(value, (bool, np.bool_)):
-        code = None
-    elif isinstance(value, (int, np.integer)):
-        code = int(value)
-    else:
-        code = None
-    numeric_names = all(is_integer_text(s) for s in states)
-    if states == BINARY:
-        if code in (0, 1):
-            return int(code)
-        raise CkganError(f"{what} {node}={value}: values must be 0 or 1")
-    if code is not None and not numeric_names and 0 <= code < len(states):
+        if is_integer_text(text) and not numeric_names:
+            code = int(text)
+    if code is not None and 0 <= code < len(states):
         return code
+    if states == BINARY:
+        raise CkganError(f"{what} {node}={value}: values must be 0 or 1")
     codes = "" if numeric_names else f" (or their codes 0-{len(states) - 1})"
     raise CkganError(f"{what} {node}={value}: '{node}' has the states {', '.join(states)}{codes}")
 

@@ -605,6 +605,10 @@ class UserData(Dataset):
             return np.zeros((len(rows), 0), dtype="float32")
         return np.concatenate(blocks, axis=1).astype("float32")
 
+    def label_vectors(self, split: str, columns: Sequence[str]) -> np.ndarray:
+        """Model vectors of ``split`` over ``columns`` (nodes or ``NODE=STATE``)."""
+        return self._vectors(columns, self._rows(split))
+
     def labels_of(self, nodes: Sequence[str], rows: np.ndarray) -> np.ndarray:
         """The codes of ``rows`` (indices into the file's rows) for ``nodes``."""
         return self.table.matrix(nodes, rows, {n: s for n, s in self._states.items() if n in nodes})

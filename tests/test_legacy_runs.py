@@ -61,3 +61,18 @@ def test_binary_run_folders_keep_their_saved_form(tmp_path):
         generator.save(tmp_path / run)
         saved = (tmp_path / run / CONFIG_FILE).read_text()
         assert saved == (LEGACY / run / "labels" / CONFIG_FILE).read_text()
+
+
+@pytest.mark.parametrize("run", ["tabular", "wgan", "gumbel"])
+def test_the_family_check_of_a_binary_run_is_unchanged(run):
+    """The check, now per state, gives binary runs the very report it stored then."""
+    import json
+
+    from ckgan.dataset import load_dataset
+    from ckgan.fitcheck import family_check
+
+    folder = LEGACY / run
+    generator = Run(folder).label_generator
+    labels = load_dataset(LEGACY / "d.csv").labels("train", generator.nodes)
+    stored = json.loads((folder / "metrics.json").read_text())["labels"]["family_check"]
+    assert family_check(generator, labels, seed=3) == stored
