@@ -170,7 +170,7 @@ class WGANGP(keras.Model):
         if not c:
             index = keras.random.randint((batches * b,), 0, n, seed=self.seed_generator)
             return ops.take(real_all, index, axis=0), None
-        k = ops.shape(real_all)[1]
+        k = ops.shape(self.clamp_masks)[1]  # nodes (real rows are model vectors)
         slots = ops.shape(self.clamp_counts)[0]
         slot = keras.random.randint((batches * c,), 0, slots, seed=self.seed_generator)
         counts = ops.take(self.clamp_counts, slot)
