@@ -188,24 +188,14 @@ class CausalController(keras.Model):
         outputs, probs, logits = [], [], []
         for start, stop in self._bounds:
             z = noise[start:stop]
-            h = ops.matmul(z[:, :, : self.noise_dim], self.w_noise[start:stop])
-            if start:
-                parents = ops.concatenate(outputs, axis=0) if len(outputs) > 1 else outputs[0]
-                h = h + ops.matmul(ops.transpose(parents)[None], w_parents[start:stop, :start])
-            h = ops.leaky_relu(h + self.b_in[start:stop], self.negative_slope)
-            for kernel, bias in self.dense:
-                h = ops.matmul(h, kernel[start:stop]) + bias[start:stop]
-                h = ops.leaky_relu(h, self.negative_slope)
+            h = self._hidden(z, outputs, w_parents, start, stop)
             logit = ops.matmul(h, self.w_out[start:stop]) + self.b_out[start:stop]
             logit = logit[:, :, 0]  # (nodes, batch)
             if self.output_type == "sigmoid":
                 y = p = ops.sigmoid(logit)
             else:
                 y, p = self._gumbel(logit, z[:, :, self.noise_dim], temperature, training)
-            if do_mask is not None:
-                m, v = do_mask[start:stop], do_values[start:stop]
-                y = y * (1.0 - m) + v * m
-                p = p * (1.0 - m) + v * m
+            y, p = self._apply_do(y, p, do_mask, do_values, start, stop)
             outputs.append(y)
             probs.append(p)
             logits.append(logit)
@@ -213,18 +203,32 @@ class CausalController(keras.Model):
         return (out, self._node_order(logits)) if return_logits else out
 
     def _hidden(self, z, outputs, w_parents, start, stop):
-        """The last hidden layer of generation ``[start, stop)``, given the outputs so far."""
+        """The last hidden layer of generation ``[start, stop)``, given the outputs so far.
+
+        Outputs are ``(nodes, batch)`` blocks in a binary graph, ``(nodes, batch,
+        slots)`` ones otherwise.
+        """
         h = ops.matmul(z[:, :, : self.noise_dim], self.w_noise[start:stop])
         if start:
             parents = ops.concatenate(outputs, axis=0) if len(outputs) > 1 else outputs[0]
-            # (start, batch, slots) -> (1, batch, start * slots), slot-major per node
-            flat = ops.reshape(ops.transpose(parents, (1, 0, 2)), (ops.shape(parents)[1], -1))
+            if self.slots == 1:
+                flat = ops.transpose(parents)  # (batch, start)
+            else:  # (start, batch, slots) -> (batch, start * slots), slot-major per node
+                flat = ops.reshape(ops.transpose(parents, (1, 0, 2)), (ops.shape(parents)[1], -1))
             h = h + ops.matmul(flat[None], w_parents[start:stop, : start * self.slots])
         h = ops.leaky_relu(h + self.b_in[start:stop], self.negative_slope)
         for kernel, bias in self.dense:
             h = ops.matmul(h, kernel[start:stop]) + bias[start:stop]
             h = ops.leaky_relu(h, self.negative_slope)
         return h
+
+    @staticmethod
+    def _apply_do(y, p, do_mask, do_values, start, stop):
+        """Outputs and probabilities of generation ``[start, stop)`` with ``do`` nodes replaced."""
+        if do_mask is None:
+            return y, p
+        m, v = do_mask[start:stop], do_values[start:stop]
+        return y * (1.0 - m) + v * m, p * (1.0 - m) + v * m
 
     def _call_slots(self, noise, do_mask, do_values, temperature, return_probs, return_logits,
                     training):  # fmt: skip
@@ -251,10 +255,7 @@ class CausalController(keras.Model):
             else:
                 u = ops.clip((z[:, :, self.noise_dim :] + 1.0) * 0.5, 1e-6, 1.0 - 1e-6)
                 y = self._gumbel_slots(logit, masked, u, binary, first, temperature, training)
-            if do_mask is not None:
-                m, v = do_mask[start:stop], do_values[start:stop]
-                y = y * (1.0 - m) + v * m
-                p = p * (1.0 - m) + v * m
+            y, p = self._apply_do(y, p, do_mask, do_values, start, stop)
             outputs.append(y)
             probs.append(p)
             logits.append(logit)
