@@ -6,7 +6,7 @@ TensorFlow; the models do, when they are built.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .bayesnet import BinaryBayesNet
+from .bayesnet import BayesNet, BinaryBayesNet
 from .dataset import Dataset, load_dataset
 from .errors import CkganError
 from .graph import CausalGraph
@@ -32,6 +32,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "BayesNet",
     "BinaryBayesNet",
     "CausalGraph",
     "CkganError",

@@ -63,6 +63,8 @@ class LabelTable:
     path: Path
     columns: list[str]
     binary: dict[str, np.ndarray] = field(default_factory=dict)
+    #: a binary column's coding's spellings of 0 and 1 (``("false", "true")``, ``("0", "1")``)
+    spellings: dict[str, tuple[str, str]] = field(default_factory=dict)
     named: dict[str, tuple[tuple[str, ...], np.ndarray]] = field(default_factory=dict)
     bad: dict[str, tuple[int, str]] = field(default_factory=dict)
     mixed: dict[str, str] = field(default_factory=dict)
@@ -140,21 +142,29 @@ class LabelTable:
     def codes(self, name: str, states: Sequence[str] | None = None) -> np.ndarray:
         """Column ``name`` as uint8 codes of ``states`` (default: ``default_states``).
 
-        Each value must be one of the states; where none of them is, a column
-        of integers is read as codes ``0 .. k-1`` (bnlearn's data files write
-        states as their indices). Errors name the column, line and value.
+        Each value must be one of the states (exactly, else ignoring case:
+        ``true`` is ``TRUE``); where none of them is, a column of integers is
+        read as codes ``0 .. k-1`` (bnlearn's data files write states as their
+        indices). A binary column of true/false reads as its words, one of
+        0/1 or -1/1 as codes 0 and 1. Errors name the column, line and value.
         """
         self.check_column(name)
         default = self.default_states(name) if states is None else None
         states = tuple(default or states)  # type: ignore[arg-type]
         where = f"column {_quoted(name)} of {self.path}"
         if name in self.binary:
-            values, index = BINARY_STATES, self.binary[name]
+            values, index = self.spellings.get(name, BINARY_STATES), self.binary[name]
         else:
             values, index = self.named[name]
         if all(v in states for v in values):
             table = np.array([states.index(v) for v in values], dtype=np.uint8)
             return table[index]
+        folded = [s.casefold() for s in states]
+        if len(set(folded)) == len(folded) and all(v.casefold() in folded for v in values):
+            table = np.array([folded.index(v.casefold()) for v in values], dtype=np.uint8)
+            return table[index]
+        if name in self.binary and values != BINARY_STATES:
+            values = BINARY_STATES  # true/false as codes 0 and 1
         if all(is_integer_text(v) for v in values) and not set(values) & set(states):
             table = np.array([int(v) for v in values], dtype=np.int64)
             out = np.flatnonzero((table < 0) | (table >= len(states)))
@@ -249,6 +259,8 @@ def _encode(path: Path, columns: list[str], rows: Iterable[tuple[int, list[str]]
         mixed = _mixed_coding(matrix[:, j], table.lines)
         if mixed is None:
             table.binary[name] = _VALUE[matrix[:, j]]
+            if np.isin(matrix[:, j], (4, 5)).any():
+                table.spellings[name] = ("false", "true")
         else:
             table.bad[name], table.mixed[name] = mixed
     table.filenames = kept.get("filename")

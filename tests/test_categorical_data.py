@@ -112,3 +112,16 @@ def test_images_get_model_vectors(tmp_path):
     assert "'ancient' is not a state of column 'age'" in error(
         lambda: data._vectors(["age=ancient"], rows)
     )
+
+
+def test_declared_names_match_ignoring_case_and_true_false_is_a_name(tmp_path):
+    # bnlearn's alarm declares { TRUE, FALSE }: TRUE is the first state, code 0
+    data = open_user_data(write(tmp_path / "t.csv", "a,b,c\nTRUE,Yes,1\nFALSE,no,0\nTRUE,yes,1\n"))
+    assert data.node_states(["a"]) == {"a": ("0", "1")}  # undeclared: binary as always
+    data.use_states({"a": ("TRUE", "FALSE"), "c": ("TRUE", "FALSE")})
+    # c's integers are codes: 1 is FALSE
+    np.testing.assert_array_equal(data.labels("train", ["a", "c"]), [[0, 1], [1, 0], [0, 1]])
+    # "Yes" and "yes" are one state once declared; undeclared they are two
+    assert data.node_states(["b"]) == {"b": ("Yes", "no", "yes")}
+    data.use_states({"b": ("yes", "no")})
+    np.testing.assert_array_equal(data.labels("train", ["b"]).ravel(), [0, 1, 0])
