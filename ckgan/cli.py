@@ -413,7 +413,7 @@ def intervene(run_dir, set_, given, n, seed, out, force):
     rows = contrast(trained, do, evidence)
     nodes = trained.graph.encoding.columns  # a categorical node: a row per state, X=s
     width = max(len(node) for node in nodes)
-    header = f"{'P(node=1)':<{width}}"
+    header = f"{'P(node=1)' if trained.graph.is_binary else 'P(X=x)':<{width}}"
     for title, *_ in rows:
         header += f"  {title:>24}"
     if rows[0][4] is not None:

@@ -32,8 +32,10 @@ TOLERANCE = 0.1
 #: a value the data show at least ``min_support`` times given its parents is
 #: lost when the model draws it at less than this share of the data's rate
 LOST_RATIO = 0.2
-#: a deterministic family is broken when the model draws the value the data
-#: never show more often than this
+#: a deterministic family is broken when the model draws a value the data
+#: never show more often than this, or than ``3 / rows`` (the rule of three:
+#: a rate never seen in ``rows`` draws may still be up to 3 / rows; add-one
+#: tables of k states give the unseen values (k - 1) / (rows + k))
 DETERMINISTIC_TOLERANCE = 0.01
 
 
@@ -108,7 +110,8 @@ def family_check(
     - ``impossible``: configurations where the data are deterministic (every
       one of at least ``min_support`` rows has the same child state) and the
       model draws another state with probability above
-      ``deterministic_tolerance``; each adds ``"data_value"``,
+      ``deterministic_tolerance`` and above ``3 / rows`` (the rule of three);
+      each adds ``"data_value"``,
       ``"model_p_other"``, ``"model_rate_of_parents"`` (how often the model
       draws ``c`` observationally) and ``"impossible_rate"`` (the share of its
       observational rows that show the impossible pair);
@@ -179,7 +182,7 @@ def family_check(
             if np.any(data_dist == 1.0):
                 value = int(np.argmax(data_dist))
                 other = 1.0 - float(model_dist[value])
-                if other > deterministic_tolerance:
+                if other > max(deterministic_tolerance, 3.0 / support):
                     wrong = match & (observed[:, i] != value)
                     impossible.append(
                         {
