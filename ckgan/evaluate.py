@@ -359,7 +359,8 @@ def write_report(run: Run, result: dict[str, Any], path: str | Path) -> Path:
         parts.append("<h2>Image stage</h2><table><tr><th>attribute</th><th>judge accuracy</th>"
                      "<th>consistency (obs)</th></tr>")  # fmt: skip
         for node, value in images["consistency"]["observational"].items():
-            parts.append(f"<tr><td>{esc(node)}</td><td>{judge.get(node, float('nan')):.3f}</td>"
+            accuracy = f"{judge[node]:.3f}" if node in judge else "-"  # "-": a categorical node
+            parts.append(f"<tr><td>{esc(node)}</td><td>{accuracy}</td>"
                          f"<td>{value:.3f}</td></tr>")  # fmt: skip
         parts.append("</table>")
         parts.append("<table><tr><th>do</th><th>images showing the set value</th>"

@@ -179,3 +179,4 @@ def test_an_image_stage_trains_samples_and_evaluates_on_categorical_labels(tmp_p
     }  # fmt: skip
     assert set(images["do_vs_condition"]["age=old"]["do"]) == set(stage["nodes"])
     assert (out / "report.html").is_file()
+    invoke("data", "show", folder, "--n", 4, "--size", 32, "--out", tmp_path / "data.png")
