@@ -6,8 +6,12 @@ topological generation of nodes costs one batched matmul per layer whatever
 the number of nodes in it, and a forward pass is one pass per generation.
 
 A binary node outputs one value (a sigmoid, or a hard Gumbel draw); a node of
-``k >= 3`` states a ``k``-way softmax (or a hard one-hot Gumbel-max draw),
-and its children read the whole block. Inside, every node has ``slots``
+``k >= 3`` states a one-hot state drawn from its ``k``-way softmax by the
+Gumbel-max trick (straight-through softmax gradients), in both kinds of
+controller, and its children read the whole block. (A deterministic softmax
+output, the sigmoid's analogue, learned far worse: on a 3-node network with
+a 3-state cause and rare parent combinations, TV 0.068 observational and
+0.28 under do against 0.049 and 0.11 with draws.) Inside, every node has ``slots``
 output slots (the most states of any categorical node; 1 when every node is
 binary, which keeps binary graphs' weights and arithmetic exactly as they
 were); outside, outputs are model vectors (``ckgan.states.Encoding``).
@@ -54,12 +58,12 @@ class CausalController(keras.Model):
         noise_dim: dimension of each node's own noise, ``U[-1, 1]``.
         hidden: widths of each node's hidden layers.
         negative_slope: of the leaky ReLUs.
-        output_type: ``"sigmoid"`` (a value in (0, 1), or a softmax block,
-            never rounded here: the CausalGAN controller) or ``"gumbel"`` (a
-            hard 0/1 draw from the node's Bernoulli, or a hard one-hot draw
-            from its softmax, by the Gumbel-max trick, with straight-through
-            Gumbel-softmax gradients at ``temperature``; it uses ``slots``
-            more noise channels per node).
+        output_type: ``"sigmoid"`` (a binary node's value in (0, 1), never
+            rounded here: the CausalGAN controller) or ``"gumbel"`` (a hard 0/1
+            draw from the node's Bernoulli by the Gumbel-max trick, with
+            straight-through Gumbel-softmax gradients at ``temperature``).
+            A categorical node is a hard one-hot Gumbel-max draw from its
+            softmax in both. Draws use ``slots`` more noise channels per node.
         cards: each node's number of states (``None``: all binary).
 
     ``call(noise, do_mask=None, do_values=None, temperature=1.0, return_probs=False,
@@ -98,7 +102,10 @@ class CausalController(keras.Model):
             raise ValueError(f"cards must give 2 or more states for each of {self.num_nodes} nodes")
         #: output slots per node: 1 for binary graphs, else the most states of a node
         self.slots = max([1] + [c for c in self.cards if c > 2])
-        self.noise_channels = self.noise_dim + (self.slots if output_type == "gumbel" else 0)
+        # Gumbel draws take a uniform per slot: every node of a gumbel controller, the
+        # categorical nodes of a sigmoid one (none in a binary graph)
+        draws = output_type == "gumbel" or self.slots > 1
+        self.noise_channels = self.noise_dim + (self.slots if draws else 0)
         adj = np.asarray(self.adjacency, dtype="float32")
         self.generations = topological_generations(adj)
         # Nodes are stacked in generation order; generation g is rows
@@ -250,11 +257,10 @@ class CausalController(keras.Model):
             p = binary * ops.sigmoid(logit[:, :, :1]) * first + (1.0 - binary) * ops.softmax(
                 masked, axis=-1
             )
-            if self.output_type == "sigmoid":
-                y = p
-            else:
-                u = ops.clip((z[:, :, self.noise_dim :] + 1.0) * 0.5, 1e-6, 1.0 - 1e-6)
-                y = self._gumbel_slots(logit, masked, u, binary, first, temperature, training)
+            u = ops.clip((z[:, :, self.noise_dim :] + 1.0) * 0.5, 1e-6, 1.0 - 1e-6)
+            y = self._gumbel_slots(logit, masked, u, binary, first, temperature, training)
+            if self.output_type == "sigmoid":  # binary nodes: the sigmoid, as always
+                y = binary * p + (1.0 - binary) * y
             y, p = self._apply_do(y, p, do_mask, do_values, start, stop)
             outputs.append(y)
             probs.append(p)

@@ -4,8 +4,9 @@ A ``CausalController`` (one small network per node, fed by its own noise and
 its parents' outputs) is trained against a ``LabelCritic`` by ``WGANGP``
 through Keras ``fit``, on model vectors (a binary node one column, a node of
 ``k >= 3`` states a one-hot block of ``k``). Sampling rounds a binary node's
-output at 0.5 and takes a categorical node's likeliest state; ``do(X=x)``
-feeds ``x`` (its one-hot block) to ``X``'s children in place of ``X``'s output.
+output at 0.5; a categorical node draws its state from its softmax (Gumbel-max,
+straight-through gradients in training); ``do(X=x)`` feeds ``x`` (its one-hot
+block) to ``X``'s children in place of ``X``'s output.
 """
 
 from __future__ import annotations
@@ -299,7 +300,7 @@ class WGANLabelGenerator(LabelGenerator):
                 if cards[node] > 2:
                     rates = np.bincount(labels[:, node], minlength=cards[node]) / len(labels)
                     bias[position[node], 0, : cards[node]] += _shift_to_rates(
-                        logits[:, node, : cards[node]], rates, self.output_type
+                        logits[:, node, : cards[node]], rates
                     )
                     continue
                 node_logits = logits[:, node] if logits.ndim == 2 else logits[:, node, 0]
@@ -467,20 +468,16 @@ class WGANLabelGenerator(LabelGenerator):
             model.load_weights(path)
 
 
-def _shift_to_rates(logits: np.ndarray, rates: np.ndarray, output_type: str) -> np.ndarray:
-    """Shifts of a categorical node's state logits ``(n, k)`` at which it draws each state
-    at about the data's ``rates``: the likeliest state for sigmoid-type (softmax)
-    controllers, a softmax draw for Gumbel ones (multiplicative updates)."""
+def _shift_to_rates(logits: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """Shifts of a categorical node's state logits ``(n, k)`` at which its softmax draws
+    each state at the data's ``rates`` on average (multiplicative updates)."""
     rates = np.clip(np.asarray(rates, dtype=np.float64), 0.5 / len(logits), None)
     shift = np.zeros(logits.shape[1])
     for _ in range(200):
         scores = logits + shift
-        if output_type == "gumbel":
-            e = np.exp(scores - scores.max(axis=1, keepdims=True))
-            drawn = (e / e.sum(axis=1, keepdims=True)).mean(axis=0)
-        else:
-            drawn = np.bincount(scores.argmax(axis=1), minlength=len(shift)) / len(scores)
-        shift += 0.5 * np.log(rates / np.maximum(drawn, 0.5 / len(logits)))
+        e = np.exp(scores - scores.max(axis=1, keepdims=True))
+        drawn = (e / e.sum(axis=1, keepdims=True)).mean(axis=0)
+        shift += np.log(rates / drawn)
         shift -= shift.mean()
     return shift
 
