@@ -64,20 +64,37 @@ def best_of(fn, repeats: int, warmup: bool) -> tuple[float, object]:
     return best, result
 
 
-def pgmpy_model_as_bayesnet(model, graph: ckgan.CausalGraph) -> ckgan.BinaryBayesNet:
-    """pgmpy's fitted CPDs as ckgan tables (to score their exact pmf)."""
+def pgmpy_model_as_bayesnet(model, graph: ckgan.CausalGraph) -> ckgan.BayesNet:
+    """pgmpy's fitted CPDs as ckgan tables (to score their exact pmf).
+
+    The CPDs' states are ckgan's codes ``0 .. k-1`` (as ``pgmpy_cell`` fits
+    them) or the graph's state names; each axis is put in ckgan's order.
+    """
     cpts = {}
     for node in graph.nodes:
         cpd = model.get_cpds(node)
-        names = cpd.state_names
-        values = np.asarray(cpd.get_values()).reshape([cpd.variable_card, *cpd.cardinality[1:]])
-        # axis 0: the node's states; then the evidence in cpd.variables[1:] order
-        values = np.take(values, [names[node].index(0), names[node].index(1)], axis=0)
-        for axis, var in enumerate(cpd.variables[1:], start=1):
-            values = np.take(values, [names[var].index(0), names[var].index(1)], axis=axis)
-        order = [cpd.variables[1:].index(p) + 1 for p in graph.parents(node)]
-        cpts[node] = np.transpose(values, [0, *order])[1]
-    return ckgan.BinaryBayesNet(graph, cpts)
+        cpts[node] = cpd_as_table(cpd, graph, node)
+    return ckgan.BayesNet(graph, cpts)
+
+
+def cpd_as_table(cpd, graph: ckgan.CausalGraph, node: str) -> np.ndarray:
+    """One pgmpy CPD as a ckgan table (``P(node=1 | parents)`` for a binary node)."""
+    names = cpd.state_names
+
+    def order(var):
+        states = list(graph.states(var))
+        found = [str(s) for s in names[var]]
+        if set(found) == set(states):
+            return [found.index(s) for s in states]
+        return [list(names[var]).index(code) for code in range(len(states))]  # codes
+
+    values = np.asarray(cpd.get_values()).reshape([cpd.variable_card, *cpd.cardinality[1:]])
+    # axis 0: the node's states; then the evidence in cpd.variables[1:] order
+    for axis, var in enumerate(cpd.variables):
+        values = np.take(values, order(var), axis=axis)
+    axes = [cpd.variables[1:].index(p) + 1 for p in graph.parents(node)]
+    table = np.transpose(values, [*axes, 0])
+    return table[..., 1] if len(graph.states(node)) == 2 else table
 
 
 def main() -> None:

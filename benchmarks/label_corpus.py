@@ -1,17 +1,26 @@
 """Label generators on the bnlearn networks, trained through the CLI as a user would.
 
-For each network (bnlearn's binary ones shipped inside pgmpy's wheel, and a
+For each network (bnlearn's networks shipped inside pgmpy's wheel, and a
 made-up 8-node network ``heldout8`` that the defaults were never tuned on),
-draws ``--rows`` rows from the published tables, writes a DOT graph and a CSV,
+draws ``--rows`` rows from the published tables, writes a graph and a CSV,
 and trains each label generator with
-``ckgan run --labels G --image none --graph g.dot --data d.csv --out DIR --quiet``.
-Each trained generator is scored by TV distance to the exact truth (by
-enumeration) with 200k samples, observationally and under every single-node
-``do(X=0)`` and ``do(X=1)``. Beside them: pgmpy fitted on the same training
-rows (fit time, ``simulate`` time and rows/s observationally and under one
-``do``, TV of its rows and of its exact tables). Results merge into
-``benchmarks/results/label_corpus.json`` keyed by network and generator (plus
-``--tag``), so single cells can be rerun; a table is printed at the end.
+``ckgan run --labels G --image none --graph G_FILE --data d.csv --out DIR --quiet``.
+The binary networks (asia, cancer, earthquake, heldout8) are written as a DOT
+graph and a CSV of 0/1; the categorical ones (sachs: 11 nodes of 3 states;
+alarm: 37 nodes of 2-4; win95pts: 76 binary nodes with named states) as
+their BIF file and a CSV of state names, as a user who downloads them from
+bnlearn would. Each trained generator is scored against the truth with
+``--n`` samples, observationally and under every single-node ``do(X=x)``
+(every state of every node): by the TV distance of the whole joint when its
+configurations can be enumerated (all but alarm and win95pts), else by the
+TV of each family (a node and its parents) against the exact family
+marginal (pgmpy's variable elimination on the mutilated network), the worst
+and the mean over families. Beside them: the exact tables counted on the
+same rows (``tabular``, the finite-data floor) and pgmpy fitted on them (fit
+time, ``simulate`` rows/s observationally and under one ``do``, TVs).
+Results merge into ``benchmarks/results/label_corpus.json`` keyed by network
+and generator (plus ``--tag``), so single cells can be rerun; a table is
+printed at the end.
 
 pgmpy is a benchmark-only dependency (``pip install pgmpy``), never one of ckgan's.
 
@@ -36,10 +45,16 @@ import numpy as np
 
 os.environ.setdefault("CKGAN_LOAD_PLUGINS", "")  # built-ins only
 
-from label_baselines import best_of, import_pgmpy, pgmpy_model_as_bayesnet  # noqa: E402
+from label_baselines import (  # noqa: E402
+    best_of,
+    cpd_as_table,
+    import_pgmpy,
+    pgmpy_model_as_bayesnet,
+)
 from label_tv import tabular_reference  # noqa: E402
 
 import ckgan  # noqa: E402
+from ckgan.bayesnet import MAX_CONFIGS, config_count  # noqa: E402
 from ckgan.dataset import load_dataset  # noqa: E402
 from ckgan.labels import LabelGenerator  # noqa: E402
 from ckgan.metrics import tv_distance, tv_to_truth  # noqa: E402
@@ -47,7 +62,11 @@ from ckgan.run import reordered_truth  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 BNLEARN = ("asia", "cancer", "earthquake")
-NETWORKS = (*BNLEARN, "heldout8")
+#: bnlearn networks read from their BIF files, with state names
+CATEGORICAL = ("sachs", "alarm", "win95pts")
+NETWORKS = (*BNLEARN, "heldout8", *CATEGORICAL)
+#: truth rows per do for the family TVs of tabular's and pgmpy's own floor
+FAMILY_FLOOR_ROWS = 200_000
 GENERATORS = ("wgan", "gumbel", "tabular")
 #: the state of a bnlearn node that is written as 1 (the other one is 0)
 ONE_STATES = {"yes", "True", "positive", "high"}
@@ -99,6 +118,24 @@ def bnlearn_network(name: str):
     return list(model.nodes()), list(model.edges()), tables
 
 
+def bif_network(name: str, folder: Path):
+    """A bnlearn network as a user gets it: its BIF file, read by ckgan; the truth from pgmpy."""
+    import gzip
+
+    import pgmpy
+    from pgmpy.utils import get_example_model
+
+    source = Path(pgmpy.__file__).parent / "utils" / "example_models" / f"{name}.bif.gz"
+    path = folder / f"{name}.bif"
+    path.write_bytes(gzip.decompress(source.read_bytes()))
+    graph = ckgan.CausalGraph.read(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        model = get_example_model(name)
+    cpts = {node: cpd_as_table(model.get_cpds(node), graph, node) for node in graph.nodes}
+    return path, graph, ckgan.BayesNet(graph, cpts), model
+
+
 def network(name: str):
     if name == "heldout8":
         tables = {n: (p, np.asarray(t, dtype=float)) for n, (p, t) in HELDOUT8.items()}
@@ -121,10 +158,10 @@ def worst(tv_do: dict[str, float]) -> tuple[str, float]:
     return max(tv_do.items(), key=lambda kv: kv[1])
 
 
-def run_cli(generator: str, dot: Path, csv: Path, out: Path, options: list[str]) -> float:
+def run_cli(generator: str, graph: Path, csv: Path, out: Path, options: list[str]) -> float:
     """``ckgan run`` as a user types it (under ``nice``); returns its wall time."""
     cmd = ["nice", "-n", "5", shutil.which("ckgan") or "ckgan", "run", "--labels", generator]
-    cmd += ["--image", "none", "--graph", str(dot), "--data", str(csv)]
+    cmd += ["--image", "none", "--graph", str(graph), "--data", str(csv)]
     cmd += ["--out", str(out), "--quiet"]
     for option in options:
         cmd += ["--label-option", option]
@@ -136,14 +173,103 @@ def run_cli(generator: str, dot: Path, csv: Path, out: Path, options: list[str])
     return wall
 
 
-def score_generator(gen: LabelGenerator, truth, n: int) -> dict:
+def score_generator(gen: LabelGenerator, truth, n: int, families=None) -> dict:
+    """Exact TVs of the joint (``families`` None), else the family TVs."""
+    if families is not None:
+        return score_families(gen.sample, gen.graph, families, n)
     full = tv_to_truth(gen.sample, reordered_truth(truth, gen.graph), n=n, seed=7)
     name, tv = worst(full["tv_do"])
     return {**full, "tv_worst_do": tv, "worst_do": name}
 
 
-def pgmpy_cell(graph, truth, data, n: int) -> dict:
-    """pgmpy fitted on the training rows: fit and ``simulate`` time, TV of rows and tables."""
+def exact_families(model, graph: ckgan.CausalGraph) -> dict:
+    """The truth's family pmfs, observationally and under every single-node do (exact).
+
+    ``{do_key: [pmf of (node, *parents) configurations, ...]}`` in graph node
+    order, by pgmpy's variable elimination on the network mutilated by the do
+    (evidence on a node without parents is its intervention).
+    """
+    from pgmpy.inference import VariableElimination
+
+    def family_pmfs(inference, do_node=None, do_value=None):
+        out = []
+        for node in graph.nodes:
+            family = [node, *graph.parents(node)]
+            cards = [len(graph.states(v)) for v in family]
+            free = [v for v in family if v != do_node]
+            table = np.ones(cards)
+            if free:
+                evidence = {do_node: do_value} if do_node else None
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    factor = inference.query(free, evidence=evidence, joint=True,
+                                             show_progress=False)  # fmt: skip
+                values = factor.values
+                for axis, var in enumerate(factor.variables):
+                    names = [str(x) for x in factor.state_names[var]]
+                    values = np.take(values, [names.index(s) for s in graph.states(var)], axis)
+                values = np.transpose(values, [factor.variables.index(v) for v in free])
+                shape = [c if v != do_node else 1 for v, c in zip(family, cards, strict=True)]
+                table = values.reshape(shape) * np.ones(cards)
+            if do_node in family:
+                axis = family.index(do_node)
+                keep = np.arange(cards[axis]) == graph.states(do_node).index(do_value)
+                table = table * keep.reshape([-1 if i == axis else 1 for i in range(len(cards))])
+            out.append(table.reshape(-1))
+        return out
+
+    result = {"observational": family_pmfs(VariableElimination(model))}
+    for node in graph.nodes:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mutilated = VariableElimination(model.do([node]))
+        for state in graph.states(node):
+            result[f"{node}={state}"] = family_pmfs(mutilated, node, state)
+    return result
+
+
+def family_tvs(rows: np.ndarray, graph: ckgan.CausalGraph, truths: list) -> np.ndarray:
+    """Each family's TV between the empirical pmf of ``rows`` and the truth's."""
+    out = []
+    for node, truth in zip(graph.nodes, truths, strict=True):
+        cols = [graph.index(v) for v in (node, *graph.parents(node))]
+        cards = [graph.cards[c] for c in cols]
+        out.append(tv_distance(rows[:, cols], truth, cards))
+    return np.asarray(out)
+
+
+def score_families(sample, graph: ckgan.CausalGraph, families: dict, n: int) -> dict:
+    """Family TVs of a sampler, observationally and under every single-node do."""
+    result: dict = {"tv_do_family_max": {}, "tv_do_family_mean": {}}
+    for key, truths in families.items():
+        if key == "observational":
+            rows = sample(n, do=None, seed=7)
+        else:
+            node, state = key.split("=", 1)
+            rows = sample(n, do={node: state}, seed=7)
+        tvs = family_tvs(rows, graph, truths)
+        if key == "observational":
+            result["tv_observational_family_max"] = float(tvs.max())
+            result["tv_observational_family_mean"] = float(tvs.mean())
+            result["worst_family_observational"] = graph.nodes[int(tvs.argmax())]
+        else:
+            result["tv_do_family_max"][key] = float(tvs.max())
+            result["tv_do_family_mean"][key] = float(tvs.mean())
+    name, tv = worst(result["tv_do_family_max"])
+    result["tv_worst_do"], result["worst_do"] = tv, name
+    result["tv_observational"] = result["tv_observational_family_max"]
+    result["tv_do_family_mean_over_dos"] = float(
+        np.mean(list(result["tv_do_family_mean"].values()))
+    )
+    return result
+
+
+def pgmpy_cell(graph, truth, data, n: int, families=None, worst_do=None) -> dict:
+    """pgmpy fitted on the training rows: fit and ``simulate`` time, TV of rows and tables.
+
+    With ``families`` (networks too large to enumerate), TVs are family TVs
+    of its rows, and its ``do`` is timed under ``worst_do`` (tabular's).
+    """
     pgmpy, Network = import_pgmpy()
     import pandas as pd
     from pgmpy.estimators import BayesianEstimator
@@ -153,35 +279,60 @@ def pgmpy_cell(graph, truth, data, n: int) -> dict:
     start = time.perf_counter()
     model = Network(graph.edges)
     model.add_nodes_from(nodes)
+    codes = {v: list(range(len(graph.states(v)))) for v in nodes}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # pgmpy 1.1 renames its estimators
-        estimator = BayesianEstimator(model, frame, state_names={v: [0, 1] for v in nodes})
-    model.add_cpds(*estimator.get_parameters(prior_type="K2"))  # add-one, as tabular
+        estimator = BayesianEstimator(model, frame, state_names=codes)
+        model.add_cpds(*estimator.get_parameters(prior_type="K2"))  # add-one, as tabular
     fit_s = time.perf_counter() - start
     tables = pgmpy_model_as_bayesnet(model, graph)
 
     def draw(rows, do):
         kwargs = {"do": dict(do)} if do else {}
-        df = model.simulate(n_samples=rows, seed=3, show_progress=False, **kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            df = model.simulate(n_samples=rows, seed=3, show_progress=False, **kwargs)
         return df[nodes].to_numpy().astype(np.uint8)
 
     seconds, rows = best_of(lambda: draw(n, None), 1, False)
+    if families is not None:
+        tvs = family_tvs(rows, graph, families["observational"])
+        node, state = worst_do.split("=", 1)
+        n_do = max(n // 10, 1000)
+        code = graph.states(node).index(state)
+        do_seconds, do_rows = best_of(lambda: draw(n_do, {node: code}), 1, False)
+        do_tvs = family_tvs(do_rows, graph, families[worst_do])
+        return {
+            "pgmpy_version": pgmpy.__version__,
+            "fit_s": fit_s,
+            "simulate_s": seconds,
+            "rows_per_s": n / seconds,
+            "tv_observational": float(tvs.max()),
+            "tv_observational_family_mean": float(tvs.mean()),
+            "worst_do": worst_do,
+            "do_rows": n_do,
+            "do_simulate_s": do_seconds,
+            "do_rows_per_s": n_do / do_seconds,
+            "tv_worst_do_rows": float(do_tvs.max()),
+        }
+    cards = graph.cards
     tv_do = {
-        f"{v}={x}": tv_distance(tables.pmf(do={v: x}), truth.pmf(do={v: x}))
+        f"{v}={state}": tv_distance(tables.pmf(do={v: x}), truth.pmf(do={v: x}))
         for v in nodes
-        for x in (0, 1)
+        for x, state in enumerate(graph.states(v))
     }
     worst_name, worst_tv = worst(tv_do)
     # simulate(do=...) draws by rejection: time it on fewer rows, under the worst do
-    node, value = worst_name.split("=")
+    node, state = worst_name.split("=", 1)
+    value = graph.states(node).index(state)
     n_do = max(n // 10, 1000)
-    do_seconds, do_rows = best_of(lambda: draw(n_do, {node: int(value)}), 1, False)
+    do_seconds, do_rows = best_of(lambda: draw(n_do, {node: value}), 1, False)
     return {
         "pgmpy_version": pgmpy.__version__,
         "fit_s": fit_s,
         "simulate_s": seconds,
         "rows_per_s": n / seconds,
-        "tv_observational": tv_distance(rows, truth.pmf()),
+        "tv_observational": tv_distance(rows, truth.pmf(), cards),
         "tv_observational_exact_tables": tv_distance(tables.pmf(), truth.pmf()),
         "tv_do_exact_tables": tv_do,
         "tv_worst_do_exact_tables": worst_tv,
@@ -189,7 +340,7 @@ def pgmpy_cell(graph, truth, data, n: int) -> dict:
         "do_rows": n_do,
         "do_simulate_s": do_seconds,
         "do_rows_per_s": n_do / do_seconds,
-        "tv_worst_do_rows": tv_distance(do_rows, truth.pmf(do={node: int(value)})),
+        "tv_worst_do_rows": tv_distance(do_rows, truth.pmf(do={node: value}), cards),
     }
 
 
@@ -198,39 +349,77 @@ def sampling_rate(gen: LabelGenerator, n: int, do=None) -> float:
     return n / seconds
 
 
+def write_csv(path: Path, graph: ckgan.CausalGraph, rows: np.ndarray) -> None:
+    """Rows as a user's CSV: 0/1 for binary nodes, state names for the others."""
+    columns = []
+    for j, node in enumerate(graph.nodes):
+        states = graph.states(node)
+        columns.append(
+            np.asarray(states)[rows[:, j]] if node in graph.declared_states else rows[:, j]
+        )
+    body = np.stack(columns, axis=1).astype(str)
+    np.savetxt(path, body, fmt="%s", delimiter=",", header=",".join(graph.nodes), comments="")
+
+
 def run_network(name: str, generators, args, store: dict, work: Path) -> None:
-    nodes, edges, tables = network(name)
     folder = work / name
     folder.mkdir(parents=True, exist_ok=True)
-    dot, csv = folder / f"{name}.dot", folder / f"{name}.csv"
-    write_dot(name, nodes, edges, dot)
-    graph = ckgan.CausalGraph.load(dot)  # the node order the CLI will use
-    truth = truth_on(graph, tables)
-    rows = truth.sample(args.rows, rng=args.seed)
-    header = ",".join(graph.nodes)
-    np.savetxt(csv, rows, fmt="%d", delimiter=",", header=header, comments="")
-    train = load_dataset(csv).labels("train", graph.nodes)  # the rows ckgan trains on
+    csv = folder / f"{name}.csv"
+    model = None
+    if name in CATEGORICAL:
+        graph_file, graph, truth, model = bif_network(name, folder)
+    else:
+        nodes, edges, tables = network(name)
+        graph_file = folder / f"{name}.dot"
+        write_dot(name, nodes, edges, graph_file)
+        graph = ckgan.CausalGraph.load(graph_file)  # the node order the CLI will use
+        truth = truth_on(graph, tables)
+    write_csv(csv, graph, truth.sample(args.rows, rng=args.seed))
+    data = load_dataset(csv)
+    if graph.declared_states:
+        data.use_states(graph.declared_states)
+    train = data.labels("train", graph.nodes)  # the rows ckgan trains on
+    cards = graph.cards
+    exact = config_count(cards) <= MAX_CONFIGS
+    families = None
+    if not exact:
+        print(f"{name}: exact family marginals under {sum(cards)} dos ...", flush=True)
+        # (pgmpy's variable elimination; the joint has too many configurations)
+        start = time.perf_counter()
+        families = exact_families(model, graph)
+        print(f"  ({time.perf_counter() - start:.0f} s)", flush=True)
+
+    def truth_draw(n, do=None, seed=None):
+        return truth.sample(n, rng=seed, do=do)
+
     entry = store.setdefault(name, {})
     entry.update(
         {
             "nodes": list(graph.nodes),
             "edges": [list(e) for e in graph.edges],
+            "states": {n: list(s) for n, s in graph.declared_states.items()},
             "rows": args.rows,
             "train_rows": len(train),
-            "marginals": truth.marginals(),
-            "sampling_floor_obs": tv_distance(truth.sample(args.n, rng=99), truth.pmf()),
-            "tabular_exact": tabular_reference(graph, truth, train),
+            "scored_by": "joint" if exact else "families",
         }
     )
+    if exact:
+        entry["marginals"] = truth.marginals()
+        entry["sampling_floor_obs"] = tv_distance(truth.sample(args.n, rng=99), truth.pmf(), cards)
+        entry["tabular_exact"] = tabular_reference(graph, truth, train)
+    else:
+        floor = score_families(truth_draw, graph, families, args.n)
+        entry["sampling_floor"] = {k: floor[k] for k in ("tv_observational", "tv_worst_do")}
+        entry.pop("tabular_exact", None)
     for generator in generators:
         key = generator + (f"/{args.tag}" if args.tag else "")
         out = folder / f"run-{generator}"
         shutil.rmtree(out, ignore_errors=True)
         print(f"{name}: training {generator} ...", flush=True)
-        wall = run_cli(generator, dot, csv, out, args.option)
+        wall = run_cli(generator, graph_file, csv, out, args.option)
         metrics = json.loads((out / "metrics.json").read_text())["labels"]
         gen = LabelGenerator.load(out / "labels")
-        cell = score_generator(gen, truth, args.n)
+        cell = score_generator(gen, truth, args.n, families)
         cell.update(
             {
                 "train_s": metrics["train_seconds"],
@@ -238,17 +427,23 @@ def run_network(name: str, generators, args, store: dict, work: Path) -> None:
                 "options": gen.get_config(),
                 "label_options": args.option,
                 "rows_per_s": sampling_rate(gen, args.n),
+                "family_check_ok": metrics["family_check"]["ok"],
+                "family_check_summary": metrics["family_check"]["summary"],
                 "load_average_after": os.getloadavg(),
             }
         )
         entry.setdefault("generators", {})[key] = cell
         print(
             f"  {key}: obs {cell['tv_observational']:.4f}  worst do {cell['tv_worst_do']:.4f} "
-            f"({cell['worst_do']})  train {cell['train_s']:.0f} s",
+            f"({cell['worst_do']})  train {cell['train_s']:.0f} s  load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
     if args.pgmpy:
-        entry["pgmpy"] = pgmpy_cell(graph, truth, train, args.n)
+        worst_do = None
+        if families is not None:  # time pgmpy's do under tabular's worst one (or any)
+            tab = entry.get("generators", {}).get("tabular")
+            worst_do = tab["worst_do"] if tab else next(k for k in families if "=" in k)
+        entry["pgmpy"] = pgmpy_cell(graph, truth, train, args.n, families, worst_do)
 
 
 def print_table(store: dict) -> None:
@@ -261,7 +456,8 @@ def print_table(store: dict) -> None:
         tab = entry.get("tabular_exact", {})
         pg = entry.get("pgmpy")
         pg_text = (
-            f"{pg['tv_observational']:.4f} / {pg['tv_worst_do_exact_tables']:.4f} / "
+            f"{pg['tv_observational']:.4f} / "
+            f"{pg.get('tv_worst_do_exact_tables', pg.get('tv_worst_do_rows', float('nan'))):.4f} / "
             f"{pg['fit_s']:.2f} / {pg['rows_per_s']:,.0f}"
             if pg
             else "-"
@@ -288,7 +484,7 @@ def main() -> None:
     parser.add_argument("--work", help="folder for graphs, CSVs and runs (default: temporary)")
     parser.add_argument("--out", default=str(RESULTS / "label_corpus.json"))
     args = parser.parse_args()
-    if args.pgmpy or set(args.networks) & set(BNLEARN):
+    if args.pgmpy or set(args.networks) & {*BNLEARN, *CATEGORICAL}:
         import_pgmpy()  # exits with the install command when missing
 
     path = Path(args.out)

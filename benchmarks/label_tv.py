@@ -43,9 +43,9 @@ def tabular_reference(graph, truth, data) -> dict:
     tab = TabularLabelGenerator(graph)
     tab.fit(data, verbose=0)
     tv_do = {
-        f"{node}={v}": tv_distance(tab.pmf(do={node: v}), truth.pmf(do={node: v}))
+        f"{node}={state}": tv_distance(tab.pmf(do={node: v}), truth.pmf(do={node: v}))
         for node in graph.nodes
-        for v in (0, 1)
+        for v, state in enumerate(graph.states(node))
     }
     worst = max(tv_do.items(), key=lambda kv: kv[1])
     return {

@@ -9,7 +9,7 @@ import json
 import os
 from importlib.metadata import PackageNotFoundError, version
 
-from .bayesnet import BinaryBayesNet
+from .bayesnet import BayesNet, BinaryBayesNet
 from .dataset import Dataset, load_dataset
 from .errors import CkganError
 from .graph import CausalGraph
@@ -64,6 +64,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "BayesNet",
     "BinaryBayesNet",
     "CausalGraph",
     "CkganError",

@@ -188,25 +188,31 @@ def graphs_show(graph, fmt):
 FORCE = click.option(
     "--force", is_flag=True, help="Replace --out if it exists (never a run folder's own files)."
 )
+#: ``--set`` and ``--given`` of ``sample`` and ``intervene``: values checked against the run
+SET = click.option(
+    "--set", "set_", multiple=True, metavar="NODE=V",
+    help="Intervene: do(NODE=V), V a state name or code.",
+)  # fmt: skip
+GIVEN = click.option(
+    "--given", multiple=True, metavar="NODE=V", help="Condition on NODE=V (a state name or code)."
+)
 #: a random seed: what NumPy, Keras and TensorFlow all accept
 SEED = click.IntRange(0, 2**32 - 1)
 #: the picture formats a grid can be written in, by file name
 GRID_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
-def _assignments(values: tuple[str, ...], option: str) -> dict[str, int]:
-    """Parse ``NODE=V`` options; V must be 0 or 1."""
-    out: dict[str, int] = {}
+def _assignments(values: tuple[str, ...], option: str) -> dict[str, str]:
+    """Parse ``NODE=V`` options; V (a state name, or a code) is checked against the run's graph."""
+    out: dict[str, str] = {}
     for text in values:
         node, sep, value = text.partition("=")
         node, value = node.strip(), value.strip()
         if not sep or not node:
-            raise CkganError(f"{option} {text}: write NODE=0 or NODE=1")
-        if value not in ("0", "1"):
-            raise CkganError(f"{option} {node}={value}: values must be 0 or 1")
+            raise CkganError(f"{option} {text}: write NODE=0, NODE=1 or NODE=STATE")
         if node in out:
             raise CkganError(f"{option} names '{node}' twice")
-        out[node] = int(value)
+        out[node] = value
     return out
 
 
@@ -233,13 +239,16 @@ def _options(values: tuple[str, ...], option: str) -> dict[str, Any]:
     "--image", default="causalgan", show_default=True, help="Image stage plugin, or 'none'."
 )
 @click.option(
-    "--graph", default="paper", show_default=True, help="Registered graph name or graph file."
+    "--graph",
+    default="paper",
+    show_default=True,
+    help="Registered graph name or graph file (.adjlist, .dot, .gml, .json, .bif).",
 )
 @click.option(
     "--data",
     default="synthfaces",
     show_default=True,
-    help="Registered dataset name, or a CSV of 0/1 labels.",
+    help="Registered dataset name, or a CSV of labels (0/1, state names, integers).",
 )
 @click.option(
     "--out",
@@ -364,8 +373,8 @@ def run(
 @cli.command()
 @click.option("--run", "run_dir", required=True, help="A run folder written by `ckgan run`.")
 @click.option("--n", "n", default=1000, show_default=True, type=click.IntRange(min=1))
-@click.option("--set", "set_", multiple=True, metavar="NODE=V", help="Intervene: do(NODE=V).")
-@click.option("--given", multiple=True, metavar="NODE=V", help="Condition on NODE=V.")
+@SET
+@GIVEN
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Random seed.")
 @click.option("--out", required=True, help="Output: .csv (labels) or .h5 (images and labels).")
 @FORCE
@@ -381,7 +390,7 @@ def sample(run_dir, n, set_, given, seed, out, force):
     check_output(out, force=force, suffixes=(".csv", ".h5", ".hdf5"))
     images = Path(out).suffix.lower() != ".csv"
     trained = Run(run_dir)
-    check_do_given(trained.graph, do, evidence)
+    do, evidence = check_do_given(trained.graph, do, evidence)  # state names become codes
     if images:
         _ = trained.image_stage  # a labels-only run says so before any sampling
     chunked = n > (IMAGE_CHUNK if images else LABEL_CHUNK)
@@ -399,8 +408,8 @@ def sample(run_dir, n, set_, given, seed, out, force):
 
 @cli.command()
 @click.option("--run", "run_dir", required=True, help="A run folder written by `ckgan run`.")
-@click.option("--set", "set_", multiple=True, metavar="NODE=V", help="Intervene: do(NODE=V).")
-@click.option("--given", multiple=True, metavar="NODE=V", help="Condition on NODE=V.")
+@SET
+@GIVEN
 @click.option("--n", "n", default=8, show_default=True, type=click.IntRange(1, 64))
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Random seed.")
 @click.option("--out", help="PNG grid: a row under do(...) and a row under conditioning.")
@@ -431,11 +440,11 @@ def intervene(run_dir, set_, given, n, seed, out, force):
         )
     from .labels import check_do_given
 
-    check_do_given(trained.graph, do, evidence)
+    do, evidence = check_do_given(trained.graph, do, evidence)
     rows = contrast(trained, do, evidence)
-    nodes = trained.graph.nodes
+    nodes = trained.graph.encoding.columns  # a categorical node: a row per state, X=s
     width = max(len(node) for node in nodes)
-    header = f"{'P(node=1)':<{width}}"
+    header = f"{'P(node=1)' if trained.graph.is_binary else 'P(X=x)':<{width}}"
     for title, *_ in rows:
         header += f"  {title:>24}"
     if rows[0][4] is not None:
@@ -552,7 +561,7 @@ def data_show(name, n, size, split, out, force):
     if not dataset.has_images:
         raise CkganError(f"dataset '{name}' has no images to show")
     images, labels = dataset.examples(n, size=size, split=split)
-    captions = [label_caption(row, dataset.attributes) for row in labels]
+    captions = [label_caption(row, dataset.columns) for row in labels]
     path = save_grid(images, out, captions=captions, exclusive=not force)
     click.echo(f"{len(images)} images of {name} written to {path}")
 

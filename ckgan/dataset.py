@@ -2,19 +2,21 @@
 
 A dataset plugin registers a ``Dataset`` subclass (or a factory returning
 one) through ``register_datasets``. Labels are always handed out as ``(n, k)``
-uint8 arrays of 0/1 in the order of the nodes asked for, which is the causal
-graph's node order.
+uint8 arrays of state codes (0/1 for binary labels) in the order of the nodes
+asked for, which is the causal graph's node order; ``node_states`` names
+each node's states.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import CkganError
+from .states import BINARY
 
 if TYPE_CHECKING:
     from .bayesnet import BinaryBayesNet
@@ -57,8 +59,34 @@ class Dataset:
                 )
 
     def labels(self, split: str = "train", nodes: Sequence[str] | None = None) -> np.ndarray:
-        """The labels of ``split`` as ``(n, len(nodes))`` uint8, columns in ``nodes`` order."""
+        """The labels of ``split`` as ``(n, len(nodes))`` uint8 codes, in ``nodes`` order."""
         raise NotImplementedError
+
+    def label_vectors(self, split: str, columns: Sequence[str]) -> np.ndarray:
+        """The labels of ``split`` as float32 model vectors over ``columns`` (for binary
+        labels, the 0/1 labels of those nodes)."""
+        return self.labels(split, columns).astype("float32")
+
+    def node_states(self, nodes: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """Each node's state names in code order; binary ``("0", "1")`` unless overridden."""
+        self.check_nodes(nodes)
+        return {node: BINARY for node in nodes}
+
+    def use_states(self, states: Mapping[str, Sequence[str]]) -> None:
+        """Read these nodes with these states (a graph's declared order); binary datasets
+        take ``("0", "1")`` only."""
+        for node, names in states.items():
+            if tuple(names) != BINARY:
+                raise CkganError(
+                    f"dataset '{self.name}' has binary labels (0/1), but the graph declares "
+                    f"the states {', '.join(names)} for '{node}'"
+                )
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The model-vector columns of ``attributes`` (``ckgan.states.Encoding``): for binary
+        labels, the attributes themselves."""
+        return tuple(self.attributes)
 
     def images(self, split: str = "train", size: int | None = None) -> np.ndarray:
         """The images of ``split`` as uint8 ``(n, size, size, 3)``, in ``labels`` order.
@@ -87,7 +115,8 @@ class Dataset:
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Endless shuffled batches ``(images, labels)`` as numpy, for ``fit`` on any backend.
 
-        Images float32 in [-1, 1], labels float32 in ``nodes`` order; each
+        Images float32 in [-1, 1], labels float32 model vectors over the
+        columns ``nodes`` (``label_vectors``); each
         pass over the split is a fresh permutation, ``augment`` flips about
         half the images left-right (training data whose labels do not
         depend on the side). Datasets without their own ``images`` stream
@@ -102,7 +131,7 @@ class Dataset:
 
             return ds if keras.backend.backend() == "tensorflow" else ds.as_numpy_iterator()
         return _shuffled_batches(
-            self.images(split, size), self.labels(split, nodes), batch_size, augment, seed
+            self.images(split, size), self.label_vectors(split, nodes), batch_size, augment, seed
         )
 
     def tf_dataset(
@@ -136,16 +165,18 @@ class Dataset:
     ) -> tuple[np.ndarray, np.ndarray]:
         """The first ``n`` images of ``split`` as uint8 ``(n, size, size, 3)``, with their labels.
 
-        Labels are ``(n, len(attributes))`` uint8 in ``attributes`` order.
+        Labels are ``(n, len(columns))`` uint8 model vectors (``columns`` order; for
+        binary labels ``attributes``).
         """
         if not self.has_images:
             raise CkganError(f"dataset '{self.name}' has no images")
         if self.images_in_memory:
-            images, labels = self.images(split, size)[:n], self.labels(split)[:n]
+            images = self.images(split, size)[:n]
+            labels = self.label_vectors(split, list(self.columns))[:n].astype(np.uint8)
             if not len(images):
                 raise CkganError(f"split '{split}' of dataset '{self.name}' is empty")
             return images, labels
-        ds = self.tf_dataset(split, list(self.attributes), size=size, images=True)
+        ds = self.tf_dataset(split, list(self.columns), size=size, images=True)
         images, labels = [], []
         for image, label in ds.take(n).as_numpy_iterator():
             images.append(np.clip((image + 1) * 127.5, 0, 255).round().astype(np.uint8))

@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from .bayesnet import all_configs, config_index
+from .bayesnet import config_index, pmf_marginals
 from .errors import CkganError
 from .judge import Judge, frechet_distance
+from .metrics import marginals
 from .run import Run, label_metrics, write_do_vs_condition_grids
 from .storage import atomic_write_text
 
@@ -61,22 +62,32 @@ RARE_PRIOR = 10.0
 
 
 def context_probability(
-    data_labels: np.ndarray, column: int, value: int, rows: np.ndarray, prior: float = RARE_PRIOR
+    data_labels: np.ndarray,
+    column: int,
+    value: int,
+    rows: np.ndarray,
+    prior: float = RARE_PRIOR,
+    cards=None,
 ) -> tuple[np.ndarray, float]:
     """``P_data(X=value | the other labels of each row)`` and ``P_data(X=value)``.
 
-    ``X`` is column ``column``. The conditional counts the data's rows that
-    match a row on every other label, shrunk towards the marginal by
-    ``prior`` pseudo-rows, so a context the data hardly hold is not called
-    rare (or common) on the strength of a few rows.
+    ``X`` is column ``column`` of state codes (0/1, rounded, when ``cards`` is
+    None). The conditional counts the data's rows that match a row on every
+    other label, shrunk towards the marginal by ``prior`` pseudo-rows, so a
+    context the data hardly hold is not called rare (or common) on the
+    strength of a few rows.
     """
-    data = np.asarray(data_labels) >= 0.5
-    rows = np.asarray(rows) >= 0.5
+    if cards is None:
+        data = np.asarray(data_labels) >= 0.5
+        rows = np.asarray(rows) >= 0.5
+        cards = (2,) * data.shape[1]
+    else:
+        data, rows = np.asarray(data_labels), np.asarray(rows)
     if not len(data):
         return np.full(len(rows), 0.5), 0.5
     marginal = float((data[:, column] == value).mean())
     others = [i for i in range(data.shape[1]) if i != column]
-    bits = 1 << np.arange(len(others), dtype=np.int64)
+    bits = np.cumprod([1] + [int(cards[i]) for i in others], dtype=np.int64)[: len(others)]
     keys, inverse = np.unique(data[:, others].astype(np.int64) @ bits, return_inverse=True)
     total = np.bincount(inverse, minlength=len(keys)).astype(float)
     hits = np.bincount(inverse, weights=data[:, column] == value, minlength=len(keys))
@@ -88,7 +99,12 @@ def context_probability(
 
 
 def rare_rows(
-    data_labels: np.ndarray, column: int, value: int, rows: np.ndarray, ratio: float = RARE_RATIO
+    data_labels: np.ndarray,
+    column: int,
+    value: int,
+    rows: np.ndarray,
+    ratio: float = RARE_RATIO,
+    cards=None,
 ) -> np.ndarray:
     """Which ``rows`` (label vectors with ``X=value`` set) are a rare context for it.
 
@@ -97,20 +113,29 @@ def rare_rows(
     On synthfaces: women under do(Mustache=1) or do(Bald=1), men under
     do(Wearing_Lipstick=1).
     """
-    conditional, marginal = context_probability(data_labels, column, value, rows)
+    conditional, marginal = context_probability(data_labels, column, value, rows, cards=cards)
     return conditional < ratio * marginal
 
 
 def _judged(run: Run, judge: Judge, labels: np.ndarray, seed: int) -> np.ndarray:
-    """Judge's 0/1 reading of images generated from ``labels``, in graph order."""
-    images = run.image_stage.generate(labels, seed=seed)
+    """Judge's reading of images generated from ``labels``, as codes in graph order.
+
+    A binary node is its column rounded at 0.5; a categorical node the state
+    whose ``X=s`` column the judge finds likeliest (one column per state).
+    """
+    images = run.generate_images(labels, seed=seed)
     probs = judge.predict(images)
-    cols = [judge.nodes.index(node) for node in run.graph.nodes]
-    return (probs[:, cols] >= 0.5).astype(np.uint8)
+    graph = run.graph
+    if graph.encoding.identity:
+        cols = [judge.nodes.index(node) for node in graph.nodes]
+        return (probs[:, cols] >= 0.5).astype(np.uint8)
+    cols = [judge.nodes.index(column) for column in graph.encoding.columns]
+    return graph.encoding.decode(probs[:, cols])
 
 
 def image_metrics(run: Run, judge: Judge, n: int = 2000, seed: int = 0) -> dict[str, Any]:
-    nodes = run.graph.nodes
+    graph = run.graph
+    nodes = graph.nodes
     out: dict[str, Any] = {}
     per_case = max(n // 10, 50)
 
@@ -123,27 +148,27 @@ def image_metrics(run: Run, judge: Judge, n: int = 2000, seed: int = 0) -> dict[
     truth = run.truth()
     data_labels = run.dataset.labels("train", nodes)
     for column, node in enumerate(nodes):
-        for value in (0, 1):
-            key = f"{node}={value}"
+        for value, state in enumerate(graph.states(node)):
+            key = f"{node}={state}"
             do_labels = run.sample_labels(per_case, do={node: value}, seed=seed)
             do_judged = _judged(run, judge, do_labels, seed)
             consistency["do"][key] = _agreement(do_labels, do_judged, nodes)
-            where = rare_rows(data_labels, column, value, do_labels)
+            where = rare_rows(data_labels, column, value, do_labels, cards=graph.cards)
             shown_rare = do_judged[where, column] == value
             rare[key] = {
                 "images": int(where.sum()),
                 "share": float(shown_rare.mean()) if where.any() else None,
             }
-            row = {"do": _means(do_judged, nodes)}
+            row = {"do": _means(do_judged, graph)}
             try:
                 cond_labels = run.sample_labels(per_case, given={node: value}, seed=seed)
-                row["condition"] = _means(_judged(run, judge, cond_labels, seed), nodes)
+                row["condition"] = _means(_judged(run, judge, cond_labels, seed), graph)
             except CkganError as e:  # the model (nearly) never produces node=value
                 row["condition"] = None
                 row["condition_error"] = str(e)
             if truth is not None:
-                row["exact_do"] = _exact_means(truth, nodes, do={node: value})
-                row["exact_condition"] = _exact_means(truth, nodes, given={node: value})
+                row["exact_do"] = _exact_means(truth, graph, do={node: value})
+                row["exact_condition"] = _exact_means(truth, graph, given={node: value})
             table[key] = row
     out["consistency"] = consistency
     out["consistency_mean"] = {
@@ -175,7 +200,7 @@ def image_metrics(run: Run, judge: Judge, n: int = 2000, seed: int = 0) -> dict[
 
     # image quality: Frechet distance in the judge's feature space
     real = _real_images(run, judge, n)
-    fake = run.image_stage.generate(run.sample_labels(len(real), seed=seed + 1), seed=seed + 1)
+    fake = run.generate_images(run.sample_labels(len(real), seed=seed + 1), seed=seed + 1)
     out["frechet"] = frechet_distance(judge.features(real), judge.features(fake))
     out["frechet_real_vs_real"] = _real_baseline(run, judge, n)
     out["diversity"] = diversity(run, judge, seed=seed)
@@ -186,23 +211,22 @@ def _agreement(labels, judged, nodes) -> dict[str, float]:
     return {node: float(v) for node, v in zip(nodes, (labels == judged).mean(axis=0), strict=True)}
 
 
-def _means(rows, nodes) -> dict[str, float]:
-    return {node: float(v) for node, v in zip(nodes, rows.mean(axis=0), strict=True)}
+def _means(rows, graph) -> dict[str, float]:
+    """Each model-vector column's share among code rows (``P(X=1)``, ``P(X=s)``)."""
+    return marginals(rows, graph)
 
 
-def _exact_means(truth, nodes, do=None, given=None) -> dict[str, float]:
-    pmf = truth.pmf(do=do, given=given)
-    configs = all_configs(len(nodes))
-    return {node: float(pmf @ configs[:, i]) for i, node in enumerate(nodes)}
+def _exact_means(truth, graph, do=None, given=None) -> dict[str, float]:
+    return pmf_marginals(truth.pmf(do=do, given=given), graph)
 
 
 def _split_images(run: Run, judge: Judge, split: str, limit: int):
-    """Real images of a split with their labels in graph order (first ``limit``)."""
+    """Real images of a split with their model vectors in graph order (first ``limit``)."""
     dataset = run.dataset
-    nodes = list(run.graph.nodes)
+    nodes = list(run.graph.encoding.columns)
     if dataset.images_in_memory:
         images = np.asarray(dataset.images(split, judge.size)[:limit])
-        return images, dataset.labels(split, nodes)[:limit]
+        return images, dataset.label_vectors(split, nodes)[:limit].astype(np.uint8)
     images, labels = [], []
     ds = dataset.tf_dataset(split, nodes, size=judge.size, images=True).take(limit)
     for x, y in ds.batch(512).as_numpy_iterator():
@@ -233,7 +257,10 @@ def diversity(run: Run, judge: Judge, vectors: int = 6, per_vector: int = 48, se
     the data; a generator drawing one image per label vector scores near 0.
     """
     images, labels = _split_images(run, judge, "test", 10_000)
-    index = config_index(labels)
+    if run.graph.encoding.identity:
+        index = config_index(labels)
+    else:  # one-hot blocks: number the distinct vectors
+        index = np.unique(labels, axis=0, return_inverse=True)[1].reshape(-1)
     counts = np.bincount(index)
     common = [int(i) for i in np.argsort(-counts)[:vectors] if counts[i] >= 16]
     factors = [f for f, r2 in judge.nuisance_r2.items() if r2 >= 0.8]
@@ -243,8 +270,9 @@ def diversity(run: Run, judge: Judge, vectors: int = 6, per_vector: int = 48, se
         vector = labels[index == i][0]
         fake = run.image_stage.generate(np.repeat(vector[None], per_vector, axis=0), seed=seed)
         fake_read, real_read = judge.read(fake), judge.read(real)  # one pass each
+        columns = run.graph.encoding.columns
         entry = {
-            "labels": {n: int(v) for n, v in zip(run.graph.nodes, vector, strict=True)},
+            "labels": {n: int(v) for n, v in zip(columns, vector, strict=True)},
             "real_images": int(len(real)),
             "features": _spread(fake_read["features"]) / max(_spread(real_read["features"]), 1e-9),
         }
@@ -279,20 +307,22 @@ def rare_context_grids(run: Run, folder: str | Path, n: int = 8, seed: int = 0) 
     """
     from .viz import label_caption, save_grid
 
-    nodes = run.graph.nodes
+    graph = run.graph
+    nodes = graph.nodes
     data_labels = run.dataset.labels("train", nodes)
     paths = []
     for column, node in enumerate(nodes):
-        for value in (0, 1):
+        for value, state in enumerate(graph.states(node)):
             labels = run.sample_labels(50 * n, do={node: value}, seed=seed)
-            labels = labels[rare_rows(data_labels, column, value, labels)][:n]
+            labels = labels[rare_rows(data_labels, column, value, labels, cards=graph.cards)][:n]
             if not len(labels):
                 continue
-            images = run.image_stage.generate(labels, seed=seed)
-            captions = [label_caption(row, nodes) for row in labels]
-            path = Path(folder) / f"{node}={value}.png"
+            images = run.generate_images(labels, seed=seed)
+            vectors = graph.encoding.encode(labels)
+            captions = [label_caption(row, graph.encoding.columns) for row in vectors]
+            path = Path(folder) / f"{node}={state}.png"
             paths.append(save_grid(images, path, ncols=n, captions=captions,
-                                   row_titles=[f"do({node}={value}),\nrare context"]))  # fmt: skip
+                                   row_titles=[f"do({node}={state}),\nrare context"]))  # fmt: skip
     return paths
 
 
@@ -329,7 +359,8 @@ def write_report(run: Run, result: dict[str, Any], path: str | Path) -> Path:
         parts.append("<h2>Image stage</h2><table><tr><th>attribute</th><th>judge accuracy</th>"
                      "<th>consistency (obs)</th></tr>")  # fmt: skip
         for node, value in images["consistency"]["observational"].items():
-            parts.append(f"<tr><td>{esc(node)}</td><td>{judge.get(node, float('nan')):.3f}</td>"
+            accuracy = f"{judge[node]:.3f}" if node in judge else "-"  # "-": a categorical node
+            parts.append(f"<tr><td>{esc(node)}</td><td>{accuracy}</td>"
                          f"<td>{value:.3f}</td></tr>")  # fmt: skip
         parts.append("</table>")
         parts.append("<table><tr><th>do</th><th>images showing the set value</th>"
@@ -352,7 +383,7 @@ def write_report(run: Run, result: dict[str, Any], path: str | Path) -> Path:
                      "<th>exact do</th><th>exact condition</th></tr>")  # fmt: skip
         for case, row in images["do_vs_condition"].items():
             for node, p_do in row["do"].items():
-                if case.split("=")[0] == node:
+                if case.split("=")[0] == node.split("=")[0]:
                     continue
                 cond = (row.get("condition") or {}).get(node)
                 cells = [p_do, cond, row.get("exact_do", {}).get(node),

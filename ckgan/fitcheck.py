@@ -5,9 +5,10 @@ be wrong in a family the data show rarely: asia's ``either`` is ``lung OR
 tub``, ``lung=1`` in 5% of the rows; a generator that draws ``either=0``
 given ``lung=1`` loses little observationally and is wrong on every sample
 under ``do(lung=1)``. ``family_check`` compares, for each node and each parent
-configuration the data show often enough, the model's ``P(node=1 | parents)``
-with the data's, and names the families far off and the configurations
-where the data are deterministic and the model is not. The model's side is
+configuration the data show often enough, the model's ``P(node | parents)``
+with the data's (state by state; ``P(node=1 | parents)`` for a binary node),
+and names the families far off and the configurations where the data are
+deterministic and the model is not. The model's side is
 read twice: under ``do(parents=c)``, which in a causal generator is its
 mechanism ``P(node | parents=c)`` itself, even where it rarely draws ``c``;
 and from its observational rows that show ``c`` (where it draws ``c`` often
@@ -31,31 +32,46 @@ TOLERANCE = 0.1
 #: a value the data show at least ``min_support`` times given its parents is
 #: lost when the model draws it at less than this share of the data's rate
 LOST_RATIO = 0.2
-#: a deterministic family is broken when the model draws the value the data
-#: never show more often than this
+#: a deterministic family is broken when the model draws a value the data
+#: never show more often than this, or than ``3 / rows`` (the rule of three:
+#: a rate never seen in ``rows`` draws may still be up to 3 / rows; add-one
+#: tables of k states give the unseen values (k - 1) / (rows + k))
 DETERMINISTIC_TOLERANCE = 0.01
 
 
-def family_counts(
-    labels: np.ndarray, child: int, parents: Sequence[int]
+def family_table(
+    labels: np.ndarray, child: int, parents: Sequence[int], states: int = 2
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The parent configurations present in ``labels``, their row counts and child ones.
+    """The parent configurations present in ``labels``, their rows and child counts by state.
 
-    Returns ``(configs, rows, ones)``: ``configs`` ``(m, len(parents))`` uint8,
+    Returns ``(configs, rows, counts)``: ``configs`` ``(m, len(parents))`` uint8,
     one row per configuration that occurs (in lexicographic order), ``rows``
-    and ``ones`` ``(m,)`` int64 (how many rows show it, and how many of those
-    have ``child = 1``). Without parents, one empty configuration.
+    ``(m,)`` and ``counts`` ``(m, states)`` int64 (how many of those rows show
+    each state of ``child``). Without parents, one empty configuration.
     """
     labels = np.asarray(labels)
     parents = list(parents)
     x = labels[:, child].astype(np.int64)
     if not parents:
-        return np.zeros((1, 0), np.uint8), np.array([len(x)]), np.array([int(x.sum())])
+        counts = np.bincount(x, minlength=states)[None, :states]
+        return np.zeros((1, 0), np.uint8), np.array([len(x)]), counts.astype(np.int64)
     configs, cell = np.unique(labels[:, parents].astype(np.uint8), axis=0, return_inverse=True)
     cell = np.asarray(cell).reshape(-1)
     rows = np.bincount(cell, minlength=len(configs)).astype(np.int64)
-    ones = np.bincount(cell, weights=x, minlength=len(configs)).astype(np.int64)
-    return configs, rows, ones
+    counts = np.bincount(cell * states + x, minlength=len(configs) * states)
+    return configs, rows, counts.reshape(len(configs), states).astype(np.int64)
+
+
+def family_counts(
+    labels: np.ndarray, child: int, parents: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``family_table`` of a binary child: ``(configs, rows, ones)``, ``ones`` the rows with 1."""
+    configs, rows, counts = family_table(labels, child, parents, 2)
+    return configs, rows, counts[:, 1]
+
+
+def _distribution(values: np.ndarray, states: int) -> np.ndarray:
+    return np.bincount(values.astype(np.int64), minlength=states)[:states] / max(len(values), 1)
 
 
 def family_check(
@@ -71,36 +87,41 @@ def family_check(
     """Compare a generator's families with the data's; a JSON-serialisable report.
 
     ``generator`` is a fitted ``LabelGenerator`` (``graph`` and
-    ``sample(n, do=, seed=)``); ``data_labels`` ``(rows, k)`` 0/1 in its
-    graph's node order. For every node and every parent configuration ``c``
-    with at least ``min_support`` data rows, the data's ``P(node=1 | c)`` is
-    compared with the model's, drawn with ``n_per_config`` rows under
+    ``sample(n, do=, seed=)``); ``data_labels`` ``(rows, k)`` state codes in
+    its graph's node order. For every node and every parent configuration
+    ``c`` with at least ``min_support`` data rows, the data's ``P(node | c)``
+    is compared with the model's, drawn with ``n_per_config`` rows under
     ``do(parents=c)`` and read from ``n`` observational rows where they show
     ``c`` at least ``min_support`` times; the one farther from the data
-    counts. Returns:
+    counts. A state's probability is compared state by state (a binary node:
+    ``P(node=1)``). Returns:
 
-    - ``far_off``: the families whose difference exceeds ``tolerance`` plus
-      three standard errors of the data's estimate (``"reason":
-      "difference"``), or where the model draws a value that the data show
-      at least ``min_support`` times at less than ``LOST_RATIO`` of the
-      data's rate (``"reason": "value lost"``: asia's ``lung=1``, 1 row in
-      18, never drawn), worst first, each
-      ``{"node", "parents": {name: value}, "data_p", "model_p", "support",
-      "difference", "model_p_do", "model_p_observed"}`` (``model_p``: the
-      farther of the last two; ``model_p_observed`` ``None`` where the model
-      draws ``c`` too rarely);
+    - ``far_off``: the families where some state's difference exceeds
+      ``tolerance`` plus three standard errors of the data's estimate
+      (``"reason": "difference"``), or where the model draws a state that the
+      data show at least ``min_support`` times at less than ``LOST_RATIO`` of
+      the data's rate (``"reason": "value lost"``: asia's ``lung=1``, 1 row in
+      18, never drawn), worst first, each ``{"node", "parents": {name: code},
+      "data_p", "model_p", "support", "difference", "model_p_do",
+      "model_p_observed"}`` for the worst state (``P(node=1)`` for a binary
+      node; a categorical one adds ``"state"`` and the whole ``"data_dist"``
+      and ``"model_dist"``; ``model_p``: the farther of the last two;
+      ``model_p_observed`` ``None`` where the model draws ``c`` too rarely);
     - ``impossible``: configurations where the data are deterministic (every
-      one of at least ``min_support`` rows has the same child value) and the
-      model draws the other value with probability above
-      ``deterministic_tolerance``; each adds ``"model_rate_of_parents"`` (how
-      often the model draws ``c`` observationally) and ``"impossible_rate"``
-      (the share of its observational rows that show the impossible pair);
+      one of at least ``min_support`` rows has the same child state) and the
+      model draws another state with probability above
+      ``deterministic_tolerance`` and above ``3 / rows`` (the rule of three);
+      each adds ``"data_value"``,
+      ``"model_p_other"``, ``"model_rate_of_parents"`` (how often the model
+      draws ``c`` observationally) and ``"impossible_rate"`` (the share of its
+      observational rows that show the impossible pair);
     - ``families_checked``, ``configs_checked``, ``configs_skipped`` (too
       little support), ``worst_difference``, ``ok`` and a one-line ``summary``.
     """
     graph = generator.graph
     data = np.asarray(data_labels)
     nodes = list(graph.nodes)
+    cards = graph.cards
     observed = generator.sample(n, seed=seed)
     far_off: list[dict[str, Any]] = []
     impossible: list[dict[str, Any]] = []
@@ -109,58 +130,64 @@ def family_check(
     for i, node in enumerate(nodes):
         parents = list(graph.parents(node))
         cols = [graph.index(p) for p in parents]
-        configs, rows, ones = family_counts(data, i, cols)
+        k = cards[i]
+        configs, rows, counts = family_table(data, i, cols, k)
         families += 1
-        for config, support, k in zip(configs, rows, ones, strict=True):
+        for config, support, count in zip(configs, rows, counts, strict=True):
             if support < min_support:
                 skipped += 1
                 continue
             checked += 1
             assignment = {p: int(v) for p, v in zip(parents, config, strict=True)}
-            data_p = float(k / support)
+            data_dist = count / support
             match = np.all(observed[:, cols] == config, axis=1)
             seen = None
             if match.sum() >= min_support:
-                seen = float(observed[match, i].mean())
+                seen = _distribution(observed[match, i], k)
             if parents:
                 drawn = generator.sample(n_per_config, do=assignment, seed=seed + 1 + checked)
-                done = float(drawn[:, i].mean())
+                done = _distribution(drawn[:, i], k)
             else:
                 done = seen
-            candidates = [p for p in (done, seen) if p is not None]
+            candidates = [d for d in (done, seen) if d is not None]
             if not candidates:
                 skipped += 1
                 checked -= 1
                 continue
-            model_p = max(candidates, key=lambda p: abs(p - data_p))
-            difference = abs(model_p - data_p)
+            model_dist = max(candidates, key=lambda d: float(np.abs(d - data_dist).max()))
+            gaps = np.abs(model_dist - data_dist)
+            state = 1 if k == 2 else int(np.argmax(gaps))
+            difference = float(gaps[state])
             worst = max(worst, difference)
             entry = {
                 "node": node,
                 "parents": assignment,
-                "data_p": data_p,
-                "model_p": model_p,
+                "data_p": float(data_dist[state]),
+                "model_p": float(model_dist[state]),
                 "support": int(support),
                 "difference": difference,
-                "model_p_do": done,
-                "model_p_observed": seen,
+                "model_p_do": None if done is None else float(done[state]),
+                "model_p_observed": None if seen is None else float(seen[state]),
             }
-            stderr = np.sqrt(data_p * (1 - data_p) / support)
-            lost = (k >= min_support and model_p < LOST_RATIO * data_p) or (
-                support - k >= min_support and 1 - model_p < LOST_RATIO * (1 - data_p)
-            )
-            if difference > tolerance + 3 * stderr:
+            if k > 2:
+                entry["state"] = graph.states(node)[state]
+                entry["data_dist"] = [float(v) for v in data_dist]
+                entry["model_dist"] = [float(v) for v in model_dist]
+            stderr = np.sqrt(data_dist * (1 - data_dist) / support)
+            lost = np.any((count >= min_support) & (model_dist < LOST_RATIO * data_dist))
+            if np.any(gaps > tolerance + 3 * stderr):
                 far_off.append({**entry, "reason": "difference"})
             elif lost:
                 far_off.append({**entry, "reason": "value lost"})
-            if data_p in (0.0, 1.0):
-                other = model_p if data_p == 0.0 else 1.0 - model_p
-                if other > deterministic_tolerance:
-                    wrong = match & (observed[:, i] != int(data_p))
+            if np.any(data_dist == 1.0):
+                value = int(np.argmax(data_dist))
+                other = 1.0 - float(model_dist[value])
+                if other > max(deterministic_tolerance, 3.0 / support):
+                    wrong = match & (observed[:, i] != value)
                     impossible.append(
                         {
                             **entry,
-                            "data_value": int(data_p),
+                            "data_value": value,
                             "model_p_other": other,
                             "model_rate_of_parents": float(match.mean()),
                             "impossible_rate": float(wrong.mean()),
@@ -181,31 +208,32 @@ def family_check(
         "far_off": far_off,
         "impossible": impossible,
         "ok": not far_off and not impossible,
-        "summary": _summary(far_off, impossible, checked),
+        "summary": _summary(graph, far_off, impossible, checked),
     }
 
 
-def _describe(entry: dict[str, Any]) -> str:
-    given = ", ".join(f"{p}={v}" for p, v in entry["parents"].items())
+def _describe(graph, entry: dict[str, Any]) -> str:
+    given = ", ".join(f"{p}={graph.states(p)[v]}" for p, v in entry["parents"].items())
     where = f" given {given}" if given else ""
+    state = entry.get("state", graph.states(entry["node"])[1])
     return (
-        f"P({entry['node']}=1{where}): data {entry['data_p']:.2f} "
+        f"P({entry['node']}={state}{where}): data {entry['data_p']:.2f} "
         f"({entry['support']} rows), model {entry['model_p']:.2f}"
     )
 
 
-def _summary(far_off: list, impossible: list, checked: int) -> str:
+def _summary(graph, far_off: list, impossible: list, checked: int) -> str:
     if not far_off and not impossible:
         return f"every family matches the data ({checked} parent configurations checked)"
     parts = []
     if far_off:
         parts.append(
             f"{len(far_off)} of {checked} parent configurations far off "
-            f"(worst {_describe(far_off[0])})"
+            f"(worst {_describe(graph, far_off[0])})"
         )
     if impossible:
         parts.append(
             f"{len(impossible)} where the data are deterministic and the model is not "
-            f"(worst {_describe(impossible[0])})"
+            f"(worst {_describe(graph, impossible[0])})"
         )
     return "; ".join(parts) + ": do() through these families is not to be trusted"

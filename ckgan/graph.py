@@ -1,20 +1,24 @@
-"""``CausalGraph``: a validated DAG over named binary variables.
+"""``CausalGraph``: a validated DAG over named discrete variables.
 
 Inside it is a ``networkx.DiGraph``; on disk it is plain text (adjacency list,
-DOT, GML or JSON). The node order is deterministic: a topological order in
-which ties are broken by the order the nodes were written in.
+DOT, GML, JSON or BIF). The node order is deterministic: a topological order in
+which ties are broken by the order the nodes were written in. Each node has
+an ordered tuple of state names (``ckgan.states``): binary ``("0", "1")``
+unless the graph declares others (a BIF file, ckgan's JSON) or the data
+show others (``with_states``).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import networkx as nx
 
 from .errors import CkganError
+from .states import BINARY, Encoding, check_states
 
 # ``\Z``, not ``$``: ``$`` also matches before a final newline, so "A\n" would pass.
 NODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -27,22 +31,31 @@ _READERS_BY_SUFFIX = {
     ".gv": "dot",
     ".gml": "gml",
     ".json": "json",
+    ".bif": "bif",
 }
 
 
 class CausalGraph:
-    """A causal DAG whose nodes are binary variables.
+    """A causal DAG whose nodes are discrete variables (binary unless said otherwise).
 
     Args:
         graph: a ``networkx.DiGraph``; its insertion order breaks ties in the
             topological order.
         name: a name for messages and exports.
+        states: ``{node: state names in order}`` for nodes that are not binary
+            ``("0", "1")`` (2 to ``ckgan.states.MAX_STATES`` names each).
 
     Raises ``CkganError`` when the graph is empty, has a self-loop or a cycle,
-    or a node name that cannot serve as a column name.
+    a node name that cannot serve as a column name, or states that name an
+    unknown node or are unusable.
     """
 
-    def __init__(self, graph: nx.DiGraph, name: str | None = None):
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        name: str | None = None,
+        states: Mapping[str, Sequence[str]] | None = None,
+    ):
         if not isinstance(graph, nx.DiGraph) or isinstance(graph, nx.MultiDiGraph):
             raise CkganError(
                 f"graph {name or ''} must be a directed graph (networkx.DiGraph), "
@@ -58,6 +71,17 @@ class CausalGraph:
             sorted(graph.edges, key=lambda e: (order.index(e[0]), order.index(e[1])))
         )
         self._index = {node: i for i, node in enumerate(order)}
+        self._states: dict[str, tuple[str, ...]] = {}
+        where = f"graph '{self.name}'"
+        for node, names in (states or {}).items():
+            if node not in self._index:
+                raise CkganError(
+                    f"{where} declares states of '{node}', which is not one of its nodes"
+                )
+            names = check_states(node, names, where)
+            if names != BINARY:
+                self._states[node] = names
+        self._encoding: Encoding | None = None
 
     # -- reading --------------------------------------------------------------
 
@@ -77,12 +101,15 @@ class CausalGraph:
         if isinstance(obj, CausalGraph):
             return obj
         if isinstance(obj, nx.DiGraph):
-            return cls(obj, name=text)
+            return cls(obj, name=text, states=obj.graph.get("states"))
         return cls.read(obj, name=text)
 
     @classmethod
     def read(cls, path: str | Path, name: str | None = None) -> CausalGraph:
-        """Read a graph file: ``.adjlist``, ``.dot``/``.gv``, ``.gml`` or ``.json`` (UTF-8)."""
+        """Read a graph file: ``.adjlist``, ``.dot``/``.gv``, ``.gml``, ``.json``, ``.bif`` (UTF-8).
+
+        A BIF file (and ckgan's JSON) also declares each node's states in order.
+        """
         path = Path(path)
         if path.is_dir():
             raise CkganError(
@@ -98,7 +125,8 @@ class CausalGraph:
         if not path.exists():
             raise CkganError(f"graph file '{path}' does not exist")
         graph = _READ[fmt](_read_text(path), path)
-        return cls(graph, name=name or path.stem)
+        states = graph.graph.pop("states", None)
+        return cls(graph, name=name or path.stem, states=states)
 
     # -- structure ------------------------------------------------------------
 
@@ -130,7 +158,42 @@ class CausalGraph:
             isinstance(other, CausalGraph)
             and self.nodes == other.nodes
             and set(self.edges) == set(other.edges)
+            and self._states == other._states
         )
+
+    # -- states ---------------------------------------------------------------
+
+    def states(self, node: str) -> tuple[str, ...]:
+        """The state names of ``node`` in code order (``("0", "1")`` for a binary node)."""
+        self.check_nodes([node])
+        return self._states.get(node, BINARY)
+
+    @property
+    def declared_states(self) -> dict[str, tuple[str, ...]]:
+        """The states of the nodes that are not binary ``("0", "1")``, in node order."""
+        return {node: self._states[node] for node in self.nodes if node in self._states}
+
+    @property
+    def cards(self) -> tuple[int, ...]:
+        """The number of states of each node, in node order."""
+        return tuple(len(self._states.get(node, BINARY)) for node in self.nodes)
+
+    @property
+    def is_binary(self) -> bool:
+        """Whether every node has exactly two states (the model vector is one column each)."""
+        return all(c == 2 for c in self.cards)
+
+    @property
+    def encoding(self) -> Encoding:
+        """Codes to model vectors and back (``ckgan.states.Encoding``)."""
+        if self._encoding is None:
+            self._encoding = Encoding(self.nodes, [self.states(n) for n in self.nodes])
+        return self._encoding
+
+    def with_states(self, states: Mapping[str, Sequence[str]]) -> CausalGraph:
+        """The same graph with ``states`` for the nodes named there (others keep theirs)."""
+        merged = {**self._states, **{node: tuple(s) for node, s in states.items()}}
+        return CausalGraph(self._graph, name=self.name, states=merged)
 
     def index(self, node: str) -> int:
         """The position of ``node`` in ``nodes``."""
@@ -184,27 +247,42 @@ class CausalGraph:
         self.check_nodes(nodes)
         graph = self._graph.copy()
         graph.remove_edges_from([(p, n) for n in nodes for p in list(graph.predecessors(n))])
-        return CausalGraph(graph, name=f"{self.name}|do({','.join(nodes)})")
+        return CausalGraph(graph, name=f"{self.name}|do({','.join(nodes)})", states=self._states)
 
     # -- writing --------------------------------------------------------------
 
+    def _state_comments(self, mark: str) -> list[str]:
+        """``MARK states of NODE: a, b, c`` for each node that is not binary 0/1."""
+        return [f"{mark} states of {n}: {', '.join(s)}" for n, s in self.declared_states.items()]
+
     def to_adjlist(self) -> str:
-        """Networkx adjacency-list text: each node, in order, with its children."""
+        """Networkx adjacency-list text: each node, in order, with its children.
+
+        States other than binary 0/1 follow the header as comments (an adjacency
+        list cannot hold them; ``to_json`` can).
+        """
         lines = [f"# {self.name}: {len(self)} nodes, {len(self.edges)} edges"]
+        lines += self._state_comments("#")
         lines += [" ".join([n, *self.children(n)]) for n in self.nodes]
         return "\n".join(lines) + "\n"
 
     def to_dot(self) -> str:
         lines = [f"digraph {_dot_id(self.name)} {{"]
+        lines += ["  " + line for line in self._state_comments("//")]
         lines += [f"  {_dot_id(n)};" for n in self.nodes]
         lines += [f"  {_dot_id(u)} -> {_dot_id(v)};" for u, v in self.edges]
         return "\n".join(lines) + "\n}\n"
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"name": self.name, "nodes": list(self.nodes), "edges": [list(e) for e in self.edges]},
-            indent=2,
-        )
+        """ckgan's JSON; ``"states"`` only when some node is not binary 0/1."""
+        data: dict[str, object] = {
+            "name": self.name,
+            "nodes": list(self.nodes),
+            "edges": [list(e) for e in self.edges],
+        }
+        if self._states:
+            data["states"] = {n: list(s) for n, s in self.declared_states.items()}
+        return json.dumps(data, indent=2)
 
     def export(self, fmt: str) -> str:
         """The graph as text in ``fmt`` (one of ``FORMATS``)."""
@@ -370,11 +448,12 @@ def _read_gml(text: str, path: Path) -> nx.DiGraph:
     return out
 
 
-_JSON_KEYS = ("name", "nodes", "edges")
+_JSON_KEYS = ("name", "nodes", "edges", "states")
 
 
 def _read_json(text: str, path: Path) -> nx.DiGraph:
-    """``{"nodes": [names], "edges": [[u, v], ...]}``, optionally with a ``"name"``.
+    """``{"nodes": [names], "edges": [[u, v], ...]}``, optionally with a ``"name"``
+    and ``"states": {node: [state, ...]}`` for nodes that are not binary 0/1.
 
     Types are checked, not coerced: a string is not a list of one-letter nodes.
     """
@@ -427,7 +506,30 @@ def _read_json(text: str, path: Path) -> nx.DiGraph:
                     f"{where}: edge {_show(edge)} names {_show(node)}, which is not in 'nodes'"
                 )
         out.add_edge(*edge)
+    states = data.get("states", {})
+    if not isinstance(states, dict):
+        raise CkganError(f"{where}: 'states' must map node names to lists of state names")
+    for node, names in states.items():
+        if node not in out:
+            raise CkganError(f"{where}: 'states' names {_show(node)}, which is not in 'nodes'")
+        if not isinstance(names, list):
+            raise CkganError(f"{where}: the states of {_show(node)} must be a list of names")
+        check_states(node, names, where)
+    if states:
+        out.graph["states"] = states
     return out
 
 
-_READ = {"adjlist": _read_adjlist, "dot": _read_dot, "gml": _read_gml, "json": _read_json}
+def _read_bif(text: str, path: Path) -> nx.DiGraph:
+    from .bif import read_bif
+
+    return read_bif(text, path)
+
+
+_READ = {
+    "adjlist": _read_adjlist,
+    "dot": _read_dot,
+    "gml": _read_gml,
+    "json": _read_json,
+    "bif": _read_bif,
+}

@@ -65,22 +65,30 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
 
 
 def label_pool(label_generator, nodes, seed: int, do_fraction: float = 0.0) -> np.ndarray:
-    """The ``(LABEL_POOL, k)`` label rows the generator practises on, float 0/1.
+    """The ``(LABEL_POOL, columns)`` model vectors the generator practises on, float 0/1.
 
-    The label stage's samples; with ``do_fraction`` > 0, that share of the rows
-    is drawn under single-node interventions instead, ``do(X=0)`` and
-    ``do(X=1)`` for every node alike. The observational rows alone rarely ask
-    for an image outside the data's support (a bald woman, a woman with a
-    mustache), which is what ``do`` samples need.
+    The label stage's samples (as model vectors: one-hot blocks for nodes of
+    three or more states); with ``do_fraction`` > 0, that share of the rows is
+    drawn under single-node interventions instead, ``do(X=x)`` for every
+    state of every node alike. The observational rows alone rarely ask for
+    an image outside the data's support (a bald woman, a woman with a
+    mustache), which is what ``do`` samples need. ``nodes`` names the stage's
+    columns; a label generator without a graph draws them as binary nodes.
     """
+    graph = getattr(label_generator, "graph", None)
+    if graph is not None:
+        encode = graph.encoding.encode
+        settings = [(n, v) for n, k in zip(graph.nodes, graph.cards, strict=True) for v in range(k)]
+    else:
+        encode = np.asarray
+        settings = [(node, value) for node in nodes for value in (0, 1)]
     extra = round(LABEL_POOL * float(do_fraction))
     blocks = [label_generator.sample(LABEL_POOL - extra, seed=seed)]
-    settings = [(node, value) for node in nodes for value in (0, 1)]
     for i, (node, value) in enumerate(settings):
         rows = extra * (i + 1) // len(settings) - extra * i // len(settings)
         if rows:
             blocks.append(label_generator.sample(rows, do={node: value}, seed=seed + 1 + i))
-    return np.concatenate(blocks).astype("float32")
+    return encode(np.concatenate(blocks)).astype("float32")
 
 
 class ImageStage:
@@ -242,7 +250,7 @@ class ImageStage:
         if getattr(model, "decorrelate", 0):
             from .image_gan import decorrelating_table
 
-            data_labels = dataset.labels("train", list(self.nodes))
+            data_labels = dataset.label_vectors("train", list(self.nodes))
             model.label_weight_table.assign(decorrelating_table(data_labels, model.decorrelate))
         model.build_all()
 
@@ -305,7 +313,10 @@ class ImageStage:
     # -- sampling --------------------------------------------------------------------
 
     def generate(self, labels: np.ndarray, seed: int | None = None, batch_size: int = 256):
-        """Images for ``(n, k)`` 0/1 labels, uint8 ``(n, size, size, 3)``.
+        """Images for ``(n, columns)`` 0/1 model vectors, uint8 ``(n, size, size, 3)``.
+
+        For a graph with categorical nodes the vectors hold their one-hot
+        blocks (``CausalGraph.encoding.encode``; ``Run.generate_images`` does it).
 
         Batch norm runs in inference mode, so an image depends on its own
         labels and noise only, never on the rest of its batch.

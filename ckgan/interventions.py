@@ -10,6 +10,7 @@ import numpy as np
 from .errors import CkganError
 from .metrics import marginals
 from .runfolder import Run
+from .states import describe
 
 
 def contrast(run: Run, do: Mapping[str, int], given: Mapping[str, int], n: int = 20_000):
@@ -20,8 +21,13 @@ def contrast(run: Run, do: Mapping[str, int], given: Mapping[str, int], n: int =
     together; with ``given`` alone, observational and conditioning. A
     conditioning the model (nearly) never produces has ``marginals`` None:
     the other row can still be drawn. Only when no row can is it an error.
+    Marginals are keyed by model-vector column (``X`` for a binary node,
+    ``X=s`` for each state of a categorical one); ``do`` and ``given`` take
+    state names or codes.
     """
-    do, given = dict(do), dict(given)
+    from .labels import check_do_given
+
+    do, given = check_do_given(run.graph, do, given)
     if do:
         cases = [(do, given), ({}, {**given, **do})]
     else:
@@ -38,24 +44,23 @@ def contrast(run: Run, do: Mapping[str, int], given: Mapping[str, int], n: int =
             labels, error = None, e
         exact = None
         if truth is not None:
-            from .bayesnet import all_configs
+            from .bayesnet import pmf_marginals
 
-            pmf = truth.pmf(do=case_do, given=case_given)
-            configs = all_configs(len(run.graph.nodes))
-            exact = {node: float(pmf @ configs[:, i]) for i, node in enumerate(run.graph.nodes)}
-        sampled = None if labels is None else marginals(labels, run.graph.nodes)
-        rows.append((_title(case_do, case_given), case_do, case_given, sampled, exact))
+            exact = pmf_marginals(truth.pmf(do=case_do, given=case_given), run.graph)
+        sampled = None if labels is None else marginals(labels, run.graph)
+        title = _title(run.graph, case_do, case_given)
+        rows.append((title, case_do, case_given, sampled, exact))
     if all(row[3] is None for row in rows):
         raise error
     return rows
 
 
-def _title(do, given) -> str:
+def _title(graph, do, given) -> str:
     parts = []
     if do:
-        parts.append("do(" + ", ".join(f"{k}={v}" for k, v in do.items()) + ")")
+        parts.append(f"do({describe(graph, do)})")
     if given:
-        parts.append("given " + ", ".join(f"{k}={v}" for k, v in given.items()))
+        parts.append(f"given {describe(graph, given)}")
     return " ".join(parts) or "observational"
 
 
@@ -77,8 +82,9 @@ def intervention_grid(
             titles.append(f"{title}\n(impossible\nunder the model)")
             continue
         labels = run.sample_labels(n, do=case_do, given=case_given, seed=seed)
-        images.append(stage.generate(labels, seed=seed))
-        captions += [label_caption(row, run.graph.nodes) for row in labels]
+        images.append(run.generate_images(labels, seed=seed))
+        encoding = run.graph.encoding
+        captions += [label_caption(row, encoding.columns) for row in encoding.encode(labels)]
         titles.append(title)
     return save_grid(
         np.concatenate(images), path, ncols=n, captions=captions, row_titles=titles,
@@ -87,13 +93,17 @@ def intervention_grid(
 
 
 def write_do_vs_condition_grids(run: Run, folder: Path, n: int = 8) -> list[Path]:
-    """do(X=1) versus conditioning on X=1 for a few attributes (the paper's figure)."""
+    """do(X=1) versus conditioning on X=1 for a few attributes (the paper's figure).
+
+    ``1`` is the code: a categorical node's second state (the file is named by the state).
+    """
     nodes = run.graph.nodes
     wanted = [x for x in ("Mustache", "Bald", "Wearing_Lipstick", "Male") if x in nodes]
     paths = []
     for node in wanted or list(nodes[:3]):
+        path = folder / f"{node}={run.graph.states(node)[1]}.png"
         try:
-            paths.append(intervention_grid(run, folder / f"{node}=1.png", {node: 1}, {}, n=n))
+            paths.append(intervention_grid(run, path, {node: 1}, {}, n=n))
         except CkganError:
             continue  # e.g. conditioning on an event the model never produces
     return paths

@@ -115,7 +115,7 @@ class Judge:
             # no stable name (a repr holds an address, reused by other datasets
             # in later processes): train afresh, never from or into the cache
             judge = cls(
-                tuple(dataset.attributes),
+                tuple(dataset.columns),
                 size,
                 tuple(dataset.nuisance("test")) if _has_arrays(dataset) else (),
                 circular=getattr(dataset, "circular_nuisance", ()),
@@ -125,7 +125,7 @@ class Judge:
         key = "".join(c if c.isalnum() else "-" for c in key)
         base = cache_dir("judges") / f"{key}-{size}px-e{epochs}-m{max_train or 'all'}-blur"
         weights, meta = base.with_suffix(".weights.h5"), base.with_suffix(".json")
-        nodes = tuple(dataset.attributes)
+        nodes = tuple(dataset.columns)
         nuisance = tuple(dataset.nuisance("test")) if _has_arrays(dataset) else ()
         circular = tuple(f for f in getattr(dataset, "circular_nuisance", ()) if f in nuisance)
         if weights.is_file() and meta.is_file():
@@ -209,7 +209,7 @@ class Judge:
     def _arrays(self, dataset, split, limit=None):
         """``(images uint8, labels float32, factors or None)`` of ``split``, first ``limit``."""
         nodes = list(self.nodes)
-        labels = dataset.labels(split, nodes)[:limit].astype("float32")
+        labels = dataset.label_vectors(split, nodes)[:limit].astype("float32")
         factors = self._factors(dataset, split, limit) if self.nuisance else None
         if getattr(dataset, "images_in_memory", True):
             return np.asarray(dataset.images(split, self.size))[:limit], labels, factors

@@ -1,9 +1,11 @@
 """``LabelGenerator``: the label stage of a causal implicit generative model.
 
-A label generator fits the joint distribution of binary labels with an
-architecture that follows a ``CausalGraph``, so that it can sample
-observationally, under interventions ``do(X=x)`` and under conditioning
-``given X=x``. Subclasses implement ``_fit``, ``_sample`` (observational or
+A label generator fits the joint distribution of discrete labels (binary, or
+categorical with the states its ``CausalGraph`` names) with an architecture
+that follows the graph, so that it can sample observationally, under
+interventions ``do(X=x)`` and under conditioning ``given X=x``. Labels are
+``(n, nodes)`` uint8 state codes; ``do`` and ``given`` take codes or state
+names. Subclasses implement ``_fit``, ``_sample`` (observational or
 under ``do``), ``get_config`` and ``_save_state``/``_load_state``; conditioning
 is rejection sampling here, shared by all.
 """
@@ -20,6 +22,7 @@ import numpy as np
 from .bayesnet import check_assignment
 from .errors import CkganError
 from .graph import CausalGraph
+from .states import describe
 from .storage import atomic_write_text
 
 CONFIG_FILE = "label_generator.json"
@@ -29,7 +32,10 @@ Evaluate = Callable[["LabelGenerator"], Mapping[str, float]]
 
 
 def check_do_given(graph: CausalGraph, do, given) -> tuple[dict, dict]:
-    """Validate ``do`` and ``given`` together: known nodes, 0/1 values, no overlap."""
+    """Validate ``do`` and ``given`` together: known nodes, known states, no overlap.
+
+    Returns both as ``{node: code}`` (a state name becomes its code).
+    """
     do = check_assignment(graph, do, "--set")
     given = check_assignment(graph, given, "--given")
     both = sorted(set(do) & set(given), key=graph.index)
@@ -73,7 +79,7 @@ class LabelGenerator:
         eval_every: int | None = None,
         verbose: int = 1,
     ) -> list[dict[str, float]]:
-        """Fit to ``(n, k)`` 0/1 labels in graph order; returns the training log.
+        """Fit to ``(n, k)`` state codes in graph order (0/1 for binary nodes); returns the log.
 
         ``evaluate`` is called every ``eval_every`` steps and at the end; the
         log is a list of dicts with at least ``step`` and ``time`` (seconds).
@@ -87,7 +93,14 @@ class LabelGenerator:
         if len(labels) == 0:
             raise CkganError("no labels to fit")
         if not np.isin(labels, (0, 1)).all():
-            raise CkganError("labels must be 0 or 1")
+            if self.graph.is_binary or np.any(labels < 0):
+                raise CkganError("labels must be 0 or 1")
+            for j, (node, k) in enumerate(zip(self.nodes, self.graph.cards, strict=True)):
+                if labels[:, j].max() >= k:
+                    raise CkganError(
+                        f"labels of '{node}' must be codes 0-{k - 1} of its states "
+                        f"({', '.join(self.graph.states(node))}), got {int(labels[:, j].max())}"
+                    )
         return self._fit(
             labels.astype(np.uint8),
             steps=steps,
@@ -109,9 +122,10 @@ class LabelGenerator:
         given: Mapping[str, int] | None = None,
         seed: int | None = None,
     ) -> np.ndarray:
-        """``n`` label rows, ``(n, k)`` uint8 0/1 in graph order.
+        """``n`` label rows, ``(n, k)`` uint8 state codes in graph order (0/1 when binary).
 
-        ``do`` intervenes (the nodes' own mechanisms are replaced by the values,
+        ``do`` and ``given`` map nodes to state names or codes. ``do``
+        intervenes (the nodes' own mechanisms are replaced by the values,
         descendants recompute); ``given`` conditions (rejection sampling on the
         model, possibly after ``do``). The same seed gives the same rows.
         """
@@ -153,7 +167,7 @@ class LabelGenerator:
             else:
                 batch = min(budget - drawn, batch * 4)
         self.last_acceptance = accepted / drawn if drawn else 0.0
-        evidence = ", ".join(f"{k}={v}" for k, v in given.items())
+        evidence = describe(self.graph, given)
         if accepted < n:
             raise CkganError(
                 f"the evidence {evidence} is (nearly) impossible under this model: "
@@ -199,7 +213,10 @@ class LabelGenerator:
         g = nx.DiGraph()
         g.add_nodes_from(graph_data["nodes"])
         g.add_edges_from(graph_data["edges"])
-        graph = CausalGraph(g, name=graph_data.get("name"))
+        try:
+            graph = CausalGraph(g, name=graph_data.get("name"), states=graph_data.get("states"))
+        except CkganError as e:
+            raise CkganError(f"'{path}' is corrupt ({e}): train the run again") from None
         if cls is LabelGenerator:
             from .plugins import get_registry
 

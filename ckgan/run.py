@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .bayesnet import MAX_ENUMERATED_NODES
+from .bayesnet import MAX_CONFIGS, config_count
 from .dataset import Dataset
 from .errors import CkganError, DataWarning
 from .fitcheck import family_check
@@ -53,18 +53,18 @@ def _dump(path: Path, data: Any) -> None:
 
 def label_evaluator(dataset: Dataset, graph: CausalGraph, data_labels: np.ndarray, n: int):
     """A training monitor: TV to the exact truth when the dataset knows it, else to the data."""
-    if len(graph) > MAX_ENUMERATED_NODES:
+    if config_count(graph.cards) > MAX_CONFIGS:
         return None
     truth = dataset.truth
     if truth is not None and set(truth.nodes) == set(graph.nodes):
-        target = reorder_pmf(truth.pmf(), truth.nodes, graph.nodes)
+        target = reorder_pmf(truth.pmf(), truth.nodes, graph.nodes, truth.cards)
         name = "tv"
     else:
-        target = empirical_pmf(data_labels)
+        target = empirical_pmf(data_labels, graph.cards)
         name = "tv_data"
 
     def evaluate(generator: LabelGenerator) -> dict[str, float]:
-        return {name: tv_distance(generator.sample(n, seed=12345), target)}
+        return {name: tv_distance(generator.sample(n, seed=12345), target, graph.cards)}
 
     return evaluate
 
@@ -76,10 +76,10 @@ def label_metrics(
     graph = generator.graph
     out: dict[str, Any] = {}
     samples = generator.sample(n, seed=2024)
-    out["marginals"] = marginals(samples, graph.nodes)
-    out["data_marginals"] = marginals(data_labels, graph.nodes)
-    if len(graph) <= MAX_ENUMERATED_NODES:
-        out["tv_data"] = tv_distance(samples, empirical_pmf(data_labels))
+    out["marginals"] = marginals(samples, graph)
+    out["data_marginals"] = marginals(data_labels, graph)
+    if config_count(graph.cards) <= MAX_CONFIGS:
+        out["tv_data"] = tv_distance(samples, empirical_pmf(data_labels, graph.cards), graph.cards)
     truth = dataset.truth
     if truth is not None and set(truth.nodes) == set(graph.nodes):
         exact = tv_to_truth(generator.sample, reordered_truth(truth, graph), n=n, seed=2024)
@@ -170,7 +170,9 @@ def train(
         stage_cls = registry.get("image", config["image"]).load()
     causal_graph = _run_graph(out, config) if resume else CausalGraph.load(config["graph"])
     dataset = run_dataset(config)
-    dataset.check_nodes(causal_graph.nodes)
+    causal_graph = _with_data_states(causal_graph, dataset)
+    if causal_graph.declared_states:
+        config["states"] = {n: list(s) for n, s in causal_graph.declared_states.items()}
     if stage_cls is not None and not dataset.has_images:
         raise CkganError(
             f"dataset '{config['data']}' has labels only: "
@@ -192,7 +194,7 @@ def train(
     stage = None
     if stage_cls is not None:
         stage = _construct(
-            stage_cls, f"image stage '{config['image']}'", causal_graph.nodes,
+            stage_cls, f"image stage '{config['image']}'", causal_graph.encoding.columns,
             size=config["size"], preset=config["preset"], **config.get("image_options", {}),
         )  # fmt: skip
         if not config["image_steps"]:
@@ -249,9 +251,20 @@ def _as_given_or_absolute(name_or_path) -> str:
 
 
 def _run_graph(out: Path, config: dict) -> CausalGraph:
-    """The graph a run was started with: the copy in its folder, not the file it came from."""
+    """The graph a run was started with: the copy in its folder, not the file it came from,
+    with the states it was trained with (``config.json``, for nodes that are not 0/1)."""
     name = Path(config["graph"]).stem if os.path.isabs(config["graph"]) else config["graph"]
-    return CausalGraph.read(out / "graph.adjlist", name=name)
+    graph = CausalGraph.read(out / "graph.adjlist", name=name)
+    return graph.with_states(config.get("states") or {})
+
+
+def _with_data_states(graph: CausalGraph, dataset: Dataset) -> CausalGraph:
+    """``graph`` with each node's states: those it declares (a BIF file), checked against
+    the data and used to read it, else the data's own (``Dataset.node_states``)."""
+    dataset.check_nodes(graph.nodes)
+    if graph.declared_states:
+        dataset.use_states(graph.declared_states)
+    return graph.with_states(dataset.node_states(graph.nodes))
 
 
 def _construct(cls, what: str, *args, **options):
@@ -302,13 +315,13 @@ def _train_images(out, config, stage, graph, dataset, generator, resume, verbose
     image_dir = out / "image"
     checkpoint = image_dir / CHECKPOINT_FILE
     grid_dir = out / "samples"
-    fixed = generator.sample(32, seed=config["seed"] + 1)
+    fixed = graph.encoding.encode(generator.sample(32, seed=config["seed"] + 1))
 
     def on_checkpoint(stage, step):
         from .viz import label_caption, save_grid
 
         images = stage.generate(fixed, seed=0)
-        captions = [label_caption(row, graph.nodes) for row in fixed]
+        captions = [label_caption(row, graph.encoding.columns) for row in fixed]
         save_grid(images, grid_dir / f"step{step:07d}.png", captions=captions)
 
     start = time.perf_counter()

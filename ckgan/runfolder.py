@@ -31,27 +31,33 @@ from .labels import LabelGenerator
 CONFIG = "config.json"
 
 
-def reorder_pmf(pmf: np.ndarray, source: tuple, target: tuple) -> np.ndarray:
-    """A pmf over ``source``-ordered configurations, re-indexed for ``target`` order."""
+def reorder_pmf(pmf: np.ndarray, source: tuple, target: tuple, cards=None) -> np.ndarray:
+    """A pmf over ``source``-ordered configurations, re-indexed for ``target`` order.
+
+    ``cards``: each source node's number of states (default: all binary).
+    """
     if tuple(source) == tuple(target):
         return pmf
-    k = len(source)
+    cards = tuple(cards) if cards is not None else (2,) * len(source)
     axes = [list(source).index(node) for node in target]
-    return pmf.reshape((2,) * k).transpose(axes).reshape(-1)
+    return pmf.reshape(cards).transpose(axes).reshape(-1)
 
 
 def reordered_truth(truth, graph: CausalGraph):
     """``truth`` seen in ``graph``'s node order (pmfs re-indexed), for TV against samples."""
     if tuple(truth.nodes) == tuple(graph.nodes):
         return truth
+    cards = getattr(truth, "cards", None)
 
     class Reordered:
         nodes = graph.nodes
 
         @staticmethod
         def pmf(do=None, given=None):
-            return reorder_pmf(truth.pmf(do=do, given=given), truth.nodes, graph.nodes)
+            return reorder_pmf(truth.pmf(do=do, given=given), truth.nodes, graph.nodes, cards)
 
+    Reordered.graph = graph
+    Reordered.cards = graph.cards
     return Reordered()
 
 
@@ -135,8 +141,12 @@ class Run:
 
     @property
     def dataset(self) -> Dataset:
+        """The run's dataset, reading each node with the states the run was trained with."""
         if self._dataset is None:
-            self._dataset = run_dataset(self.config)
+            dataset = run_dataset(self.config)
+            if self.graph.declared_states:
+                dataset.use_states(self.graph.declared_states)
+            self._dataset = dataset
         return self._dataset
 
     def truth(self):
@@ -147,4 +157,9 @@ class Run:
         return reordered_truth(truth, self.graph)
 
     def sample_labels(self, n: int, do=None, given=None, seed: int | None = None) -> np.ndarray:
+        """``(n, nodes)`` uint8 state codes; ``do`` and ``given`` take state names or codes."""
         return self.label_generator.sample(n, do=do, given=given, seed=seed)
+
+    def generate_images(self, labels: np.ndarray, seed: int | None = None) -> np.ndarray:
+        """Images for label codes: each row as the model vector the image stage reads."""
+        return self.image_stage.generate(self.graph.encoding.encode(labels), seed=seed)

@@ -1,8 +1,11 @@
 """``TabularLabelGenerator``: exact conditional probability tables on the graph.
 
 Maximum-likelihood tables with add-one smoothing, exact ancestral sampling,
-exact ``do`` and exact conditioning. It is the reference the neural label
-generators must approach, and what to pick when only labels are needed.
+exact ``do`` and exact conditioning, for binary and categorical nodes alike.
+It is the reference the neural label generators must approach, and what to
+pick when only labels are needed. ``tables.h5`` holds one dataset per node:
+``P(node = 1 | parents)`` for a binary node (as it always did), the full
+``P(node = s | parents)`` (last axis the node's states) for a categorical one.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .bayesnet import BinaryBayesNet, all_configs
+from .bayesnet import MAX_CONFIGS, BayesNet, all_configs, config_count
 from .errors import CkganError
 from .graph import CausalGraph
 from .labels import LabelGenerator
@@ -33,17 +36,17 @@ class TabularLabelGenerator(LabelGenerator):
     def __init__(self, graph: CausalGraph, alpha: float = 1.0):
         super().__init__(graph, alpha=alpha)
         self.alpha = alpha
-        self.model: BinaryBayesNet | None = None
+        self.model: BayesNet | None = None
 
     def _fit(self, labels, *, steps, seed, evaluate, eval_every, verbose):
         start = time.perf_counter()
-        self.model = BinaryBayesNet.fit(self.graph, labels, alpha=self.alpha)
+        self.model = BayesNet.fit(self.graph, labels, alpha=self.alpha)
         entry = {"step": 1, "time": time.perf_counter() - start}
         if evaluate is not None:
             entry.update(evaluate(self))
         return [entry]
 
-    def _require_model(self) -> BinaryBayesNet:
+    def _require_model(self) -> BayesNet:
         if self.model is None:
             raise CkganError("the tabular label generator is not fitted yet")
         return self.model
@@ -52,12 +55,15 @@ class TabularLabelGenerator(LabelGenerator):
         return self._require_model().sample(n, rng=seed, do=do)
 
     def _sample_given(self, n, do, given, seed):
-        # Exact conditioning: draw whole configurations from the conditional pmf.
+        # Exact conditioning: draw whole configurations from the conditional pmf,
+        # when there are few enough of them to enumerate (else rejection, as others).
         model = self._require_model()
+        if config_count(self.graph.cards) > MAX_CONFIGS:
+            return super()._sample_given(n, do, given, seed)
         pmf = model.pmf(do=do, given=given)
         self.last_acceptance = 1.0
         rows = np.random.default_rng(seed).choice(len(pmf), size=n, p=pmf)
-        return all_configs(len(self.nodes))[rows]
+        return all_configs(self.graph.cards)[rows]
 
     def pmf(self, do=None, given=None) -> np.ndarray:
         """The model's exact pmf over all configurations."""
@@ -83,4 +89,4 @@ class TabularLabelGenerator(LabelGenerator):
                 cpts = {node: np.asarray(f[node]) for node in self.nodes}
         except (OSError, KeyError) as e:
             raise CkganError(f"cannot read '{path}' ({e}): it is missing or corrupt") from None
-        self.model = BinaryBayesNet(self.graph, cpts)
+        self.model = BayesNet(self.graph, cpts)

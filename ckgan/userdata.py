@@ -1,10 +1,12 @@
-"""Users' own data: a CSV of binary labels, optionally naming images, or a CelebA-style file.
+"""Users' own data: a CSV of labels, optionally naming images, or a CelebA-style file.
 
 ``open_user_data`` is what ``ckgan.load_dataset`` calls for a ``.csv`` path or
-any existing path. Label files are parsed once into uint8 columns; a column
-that is not binary is remembered with its first bad cell, so that it is an
-error only when a graph asks for it (ids, file names and notes are ignored).
-The readers and ``crop_resize`` are shared with the CelebA plugin.
+any existing path. Label files are parsed once: binary columns (0/1, -1/1,
+true/false) into uint8 0/1, other columns by their values, each a state
+name (``yes``, ``old``) or an integer. A column that cannot be a label is
+remembered with its first bad cell, so that it is an error only when a
+graph asks for it (ids, file names and notes are ignored). The readers and
+``crop_resize`` are shared with the CelebA plugin.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ import numpy as np
 
 from .dataset import SPLITS, Dataset, check_split
 from .errors import CkganError
+from .states import BINARY as BINARY_STATES
+from .states import MAX_STATES, check_states, default_order, is_integer_text
 
 #: accepted spellings of a binary value (after stripping spaces and lower-casing)
 BINARY = {"0": 0, "1": 1, "-1": 0, "+1": 1, "false": 0, "true": 1}
@@ -42,30 +46,45 @@ PARTITION_FILE = "list_eval_partition.txt"
 
 @dataclass
 class LabelTable:
-    """The columns of one label file: binary ones as 0/1 uint8, the others by their first bad cell.
+    """The columns of one label file: binary ones as 0/1 uint8, named ones by their values.
 
+    A column whose every cell is a binary spelling (``0/1``, ``-1/1``,
+    ``true/false``) in one coding is ``binary``, as it always was. Any other
+    column is ``named``: its distinct values (state names, or integers as
+    text; binary spellings among them in lower case) in first-appearance
+    order, and each row's index into them. A column that cannot be a label
+    (an empty cell, more than ``MAX_STATES`` distinct values, a value that
+    cannot be a state name, two binary codings) is in ``bad`` with its
+    first offending cell, and ``why`` says which; it is an error only when a
+    graph asks for it (ids, file names and notes are ignored).
     ``lines`` holds each row's line number in the file, for error messages.
-    A column in ``mixed`` is in ``bad`` too: its first cell of a second coding,
-    with where the first coding was seen (``"line 2 has '0'"``).
     """
 
     path: Path
     columns: list[str]
     binary: dict[str, np.ndarray] = field(default_factory=dict)
+    #: a binary column's coding's spellings of 0 and 1 (``("false", "true")``, ``("0", "1")``)
+    spellings: dict[str, tuple[str, str]] = field(default_factory=dict)
+    named: dict[str, tuple[tuple[str, ...], np.ndarray]] = field(default_factory=dict)
     bad: dict[str, tuple[int, str]] = field(default_factory=dict)
     mixed: dict[str, str] = field(default_factory=dict)
+    why: dict[str, str] = field(default_factory=dict)
     lines: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     filenames: list[str] | None = None
     split_values: list[str] | None = None
 
     @property
     def attributes(self) -> tuple[str, ...]:
-        """The binary columns, in file order (``filename`` and ``split`` never count)."""
-        return tuple(c for c in self.columns if c in self.binary and c.lower() not in _SPECIAL)
+        """The label columns, in file order (``filename`` and ``split`` never count)."""
+        return tuple(
+            c
+            for c in self.columns
+            if (c in self.binary or c in self.named) and c.lower() not in _SPECIAL
+        )
 
     def check_column(self, name: str) -> None:
-        """Raise a ``CkganError`` if ``name`` is missing from the file or not binary."""
-        if name in self.binary and name.lower() not in _SPECIAL:
+        """Raise a ``CkganError`` if ``name`` is missing from the file or cannot be a label."""
+        if name in self.attributes:
             return
         column = _quoted(name)
         if name.lower() in _SPECIAL and name in self.columns:
@@ -80,24 +99,110 @@ class LabelTable:
                 "add it or use a graph without that node"
             )
         line, value = self.bad[name]
+        why = self.why.get(name)
         if name in self.mixed:
             raise CkganError(
                 f"column {column} of {self.path} mixes codings: line {line} has {value!r} but "
                 f"{self.mixed[name]}; use one of 0/1, -1/1 or true/false in a column"
             )
+        if why == "empty":
+            raise CkganError(
+                f"column {column} of {self.path} has an empty cell on line {line}: every row "
+                "needs a value (a state name or an integer)"
+            )
+        if why == "many":
+            raise CkganError(
+                f"column {column} of {self.path} has more than {MAX_STATES} distinct values: "
+                f"line {line} has {value!r}, distinct value number {MAX_STATES + 1}; a label "
+                f"has 2 to {MAX_STATES} states (is it an id, a count or a measurement?)"
+            )
         raise CkganError(
-            f"column {column} of {self.path} is not binary: line {line} has {value!r} "
-            f"(expected 0/1, -1/1 or true/false)"
+            f"column {column} of {self.path}: line {line} has {value!r}, which cannot be a "
+            "state name (printable, no comma or double quote)"
         )
 
-    def matrix(self, nodes: Sequence[str], rows: np.ndarray | None = None) -> np.ndarray:
-        """The ``(n, len(nodes))`` uint8 labels of ``rows`` (default all), in ``nodes`` order."""
+    def default_states(self, name: str) -> tuple[str, ...]:
+        """The states of column ``name`` when nothing declares them (``default_order``).
+
+        Binary columns are ``("0", "1")``; a named column with one value only
+        is an error (its other states are unknown).
+        """
+        self.check_column(name)
+        if name in self.binary:
+            return BINARY_STATES
+        values, _ = self.named[name]
+        if len(values) < 2:
+            raise CkganError(
+                f"column {_quoted(name)} of {self.path} holds one value only ({values[0]!r} on "
+                "every row): a label needs 2 or more states; declare them in the graph "
+                "(a BIF file, or 'states' in a JSON graph) or leave the node out"
+            )
+        return check_states(name, default_order(values), f"column {_quoted(name)} of {self.path}")
+
+    def codes(self, name: str, states: Sequence[str] | None = None) -> np.ndarray:
+        """Column ``name`` as uint8 codes of ``states`` (default: ``default_states``).
+
+        Each value must be one of the states (exactly, else ignoring case:
+        ``true`` is ``TRUE``); where none of them is, a column of integers is
+        read as codes ``0 .. k-1`` (bnlearn's data files write states as their
+        indices). A binary column of true/false reads as its words, one of
+        0/1 or -1/1 as codes 0 and 1. Errors name the column, line and value.
+        """
+        self.check_column(name)
+        default = self.default_states(name) if states is None else None
+        states = tuple(default or states)  # type: ignore[arg-type]
+        where = f"column {_quoted(name)} of {self.path}"
+        if name in self.binary:
+            values, index = self.spellings.get(name, BINARY_STATES), self.binary[name]
+        else:
+            values, index = self.named[name]
+        if all(v in states for v in values):
+            table = np.array([states.index(v) for v in values], dtype=np.uint8)
+            return table[index]
+        folded = [s.casefold() for s in states]
+        if len(set(folded)) == len(folded) and all(v.casefold() in folded for v in values):
+            table = np.array([folded.index(v.casefold()) for v in values], dtype=np.uint8)
+            return table[index]
+        if name in self.binary and values != BINARY_STATES:
+            values = BINARY_STATES  # true/false as codes 0 and 1
+        if all(is_integer_text(v) for v in values) and not set(values) & set(states):
+            table = np.array([int(v) for v in values], dtype=np.int64)
+            out = np.flatnonzero((table < 0) | (table >= len(states)))
+            if not len(out):
+                return table.astype(np.uint8)[index]
+            row = int(np.flatnonzero(np.isin(index, out))[0])
+            raise CkganError(
+                f"{where}: line {self.lines[row]} has {values[index[row]]!r}, but the graph "
+                f"declares {len(states)} states ({', '.join(states)}): an integer must be a "
+                f"code 0-{len(states) - 1}"
+            )
+        unknown = [i for i, v in enumerate(values) if v not in states]
+        row = int(np.flatnonzero(np.isin(index, unknown))[0])
+        raise CkganError(
+            f"{where}: line {self.lines[row]} has {values[index[row]]!r}, which is not a state "
+            f"of '{name}' ({', '.join(states)}, as the graph declares)"
+        )
+
+    def matrix(
+        self,
+        nodes: Sequence[str],
+        rows: np.ndarray | None = None,
+        states: Mapping[str, Sequence[str]] | None = None,
+    ) -> np.ndarray:
+        """The ``(n, len(nodes))`` uint8 codes of ``rows`` (default all), in ``nodes`` order.
+
+        ``states`` gives some columns' states (others: ``default_states``).
+        """
         for node in nodes:
             self.check_column(node)
         n = len(self.lines) if rows is None else len(rows)
         out = np.empty((n, len(nodes)), dtype=np.uint8)
         for j, node in enumerate(nodes):
-            out[:, j] = self.binary[node] if rows is None else self.binary[node][rows]
+            if node in self.binary and (states is None or node not in states):
+                codes = self.binary[node]
+            else:
+                codes = self.codes(node, (states or {}).get(node))
+            out[:, j] = codes if rows is None else codes[rows]
         return out
 
 
@@ -107,7 +212,11 @@ def _quoted(name: str) -> str:
 
 
 def _encode(path: Path, columns: list[str], rows: Iterable[tuple[int, list[str]]]) -> LabelTable:
-    """Encode ``rows`` (line number, cells) column by column; keep file names and splits raw."""
+    """Encode ``rows`` (line number, cells) column by column; keep file names and splits raw.
+
+    Cells are read as binary spellings while they are; a column's first other
+    cell turns it into a named column (its earlier cells kept by spelling).
+    """
     seen = set()
     for name in columns:
         if name and name in seen:
@@ -120,14 +229,19 @@ def _encode(path: Path, columns: list[str], rows: Iterable[tuple[int, list[str]]
     kept: dict[str, list[str]] = {name: [] for name in keep}
     buf = bytearray()
     lines: list[int] = []
-    bad: dict[int, tuple[int, str]] = {}
+    raw: dict[int, list[str]] = {}  # named columns: each row's value
+    ignored = {j for j, name in enumerate(columns) if not name or lowered[j] in _SPECIAL}
     for line, cells in rows:
         codes = [get(c, _BAD) for c in cells]
         if _BAD in codes:
             codes = [get(c.strip().lower(), _BAD) for c in cells]
             for j, code in enumerate(codes):
-                if code == _BAD and j not in bad:
-                    bad[j] = (line, cells[j])
+                if code == _BAD and j not in raw and j not in ignored:
+                    raw[j] = [_SPELLING[buf[r * k + j]] for r in range(len(lines))]
+        for j, values in raw.items():
+            cell = cells[j].strip()
+            low = cell.lower()
+            values.append(low if low in _CODES else cell)
         buf.extend(codes)
         lines.append(line)
         for name, j in keep.items():
@@ -137,17 +251,46 @@ def _encode(path: Path, columns: list[str], rows: Iterable[tuple[int, list[str]]
     matrix = np.frombuffer(bytes(buf), dtype=np.uint8).reshape(len(lines), k)
     table = LabelTable(path, list(columns), lines=np.asarray(lines, dtype=np.int64))
     for j, name in enumerate(columns):
-        if j in bad:
-            table.bad[name] = bad[j]
-        elif name:
-            mixed = _mixed_coding(matrix[:, j], table.lines)
-            if mixed is None:
-                table.binary[name] = _VALUE[matrix[:, j]]
-            else:
-                table.bad[name], table.mixed[name] = mixed
+        if j in ignored:
+            continue
+        if j in raw:
+            _add_named(table, name, raw[j])
+            continue
+        mixed = _mixed_coding(matrix[:, j], table.lines)
+        if mixed is None:
+            table.binary[name] = _VALUE[matrix[:, j]]
+            if np.isin(matrix[:, j], (4, 5)).any():
+                table.spellings[name] = ("false", "true")
+        else:
+            table.bad[name], table.mixed[name] = mixed
     table.filenames = kept.get("filename")
     table.split_values = kept.get("split")
     return table
+
+
+def _add_named(table: LabelTable, name: str, values: list[str]) -> None:
+    """A named column into ``table.named``, or into ``bad`` with its first unusable cell."""
+    index: dict[str, int] = {}
+    codes = np.empty(len(values), dtype=np.uint8)
+    for row, value in enumerate(values):
+        code = index.get(value)
+        if code is None:
+            problem = (
+                "empty"
+                if not value
+                else "many"
+                if len(index) >= MAX_STATES
+                else "name"
+                if not value.isprintable() or set(value) & set(',"')
+                else None
+            )
+            if problem:
+                table.bad[name] = (int(table.lines[row]), value)
+                table.why[name] = problem
+                return
+            code = index[value] = len(index)
+        codes[row] = code
+    table.named[name] = (tuple(index), codes)
 
 
 def _mixed_coding(codes: np.ndarray, lines: np.ndarray) -> tuple[tuple[int, str], str] | None:
@@ -384,19 +527,104 @@ class UserData(Dataset):
         self.image_root = image_root
         self.has_images = image_root is not None and table.filenames is not None
         self._decoded: dict[tuple[str, int], np.ndarray] = {}
+        #: states set by ``use_states`` (a graph's declared order), by column
+        self._states: dict[str, tuple[str, ...]] = {}
 
     @property
     def cache_key(self) -> str:
-        """The label file (and image folder) as they are now: a changed file gets a new judge."""
+        """The label file (and image folder) as they are now: a changed file gets a new judge.
+
+        States declared in another order than the data's own (``use_states``)
+        change what the columns mean, and so the key.
+        """
+        import hashlib
+        import json
+
         from .storage import fingerprint
 
         folders = [self.image_root] if self.image_root is not None else []
-        return f"user-{self.table.path.stem}-{fingerprint(self.table.path, *folders)}"
+        key = f"user-{self.table.path.stem}-{fingerprint(self.table.path, *folders)}"
+        changed = {
+            name: list(states)
+            for name, states in sorted(self._states.items())
+            if states != self._data_states(name)
+        }
+        if changed:
+            digest = hashlib.sha256(json.dumps(changed).encode()).hexdigest()[:10]
+            key += f"-states-{digest}"
+        return key
 
     def check_nodes(self, nodes: Sequence[str]) -> None:
-        """A node missing from the file, or not binary there, is an error naming the file."""
+        """A node missing from the file, or unusable as a label there, is an error naming it."""
         for node in nodes:
             self.table.check_column(node)
+
+    def _data_states(self, name: str) -> tuple[str, ...] | None:
+        try:
+            return self.table.default_states(name)
+        except CkganError:
+            return None
+
+    def node_states(self, nodes: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """Each node's states: as ``use_states`` set them, else the data's own order.
+
+        Binary columns are ``("0", "1")``; named ones follow ``default_order``
+        (integers in numeric order, other names sorted as text).
+        """
+        self.check_nodes(nodes)
+        return {n: self._states.get(n) or self.table.default_states(n) for n in nodes}
+
+    def use_states(self, states: Mapping[str, Sequence[str]]) -> None:
+        """Read these columns with these states from now on (e.g. a BIF graph's order).
+
+        Every cell is checked: a value that is not one of the states (nor, in
+        a column of integers, a code ``0 .. k-1``) is an error naming the
+        column, line and value.
+        """
+        for name, names in states.items():
+            names = tuple(names)
+            self.table.codes(name, names)
+            self._states[name] = names
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The model-vector columns of every usable label column (``ckgan.states.Encoding``)."""
+        from .states import Encoding
+
+        usable = [a for a in self.attributes if self._states.get(a) or self._data_states(a)]
+        states = self.node_states(usable)
+        return Encoding(usable, [states[a] for a in usable]).columns
+
+    def _vectors(self, names: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        """Model-vector columns of ``rows``: a node (its 0/1 column or one-hot block), or
+        ``NODE=STATE`` (the indicator of that state)."""
+        blocks = []
+        for name in names:
+            node, sep, state = name.partition("=")
+            if sep and node in self.attributes and name not in self.table.columns:
+                states = self.node_states([node])[node]
+                if state not in states:
+                    raise CkganError(
+                        f"'{state}' is not a state of column {_quoted(node)} of "
+                        f"{self.table.path} ({', '.join(states)})"
+                    )
+                codes = self.labels_of([node], rows)[:, 0]
+                blocks.append((codes == states.index(state))[:, None])
+                continue
+            states = self.node_states([name])[name]
+            codes = self.labels_of([name], rows)
+            blocks.append(codes if len(states) == 2 else codes == np.arange(len(states)))
+        if not blocks:
+            return np.zeros((len(rows), 0), dtype="float32")
+        return np.concatenate(blocks, axis=1).astype("float32")
+
+    def label_vectors(self, split: str, columns: Sequence[str]) -> np.ndarray:
+        """Model vectors of ``split`` over ``columns`` (nodes or ``NODE=STATE``)."""
+        return self._vectors(columns, self._rows(split))
+
+    def labels_of(self, nodes: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        """The codes of ``rows`` (indices into the file's rows) for ``nodes``."""
+        return self.table.matrix(nodes, rows, {n: s for n, s in self._states.items() if n in nodes})
 
     def _rows(self, split: str) -> np.ndarray:
         check_split(split)
@@ -405,7 +633,7 @@ class UserData(Dataset):
     def labels(self, split: str = "train", nodes: Sequence[str] | None = None) -> np.ndarray:
         """The labels of ``split`` as ``(n, len(nodes))`` uint8, in ``nodes`` order."""
         nodes = list(self.attributes if nodes is None else nodes)
-        return self.table.matrix(nodes, self._rows(split))
+        return self.labels_of(nodes, self._rows(split))
 
     def images(self, split: str = "train", size: int | None = None) -> np.ndarray:
         """The split's images, uint8 ``(n, size, size, 3)``: centre-cropped square, area-resized.
@@ -450,7 +678,12 @@ class UserData(Dataset):
         augment: bool = False,
         seed: int | None = None,
     ) -> Any:
-        """``(image, labels)`` pairs as in ``Dataset.tf_dataset``, from ``images``."""
+        """``(image, labels)`` pairs as in ``Dataset.tf_dataset``, from ``images``.
+
+        Labels are model vectors: a binary node is its 0/1 column, a node of
+        k >= 3 states its one-hot block, ``NODE=STATE`` that state's indicator
+        (the image stages and the judge ask for ``Encoding.columns``).
+        """
         if not images or not self.has_images:
             return super().tf_dataset(
                 split, nodes, images=images, batch_size=batch_size, shuffle=shuffle, seed=seed
@@ -459,7 +692,7 @@ class UserData(Dataset):
 
         nodes = list(self.attributes if nodes is None else nodes)
         pixels = self.images(split, size)
-        labels = self.labels(split, nodes).astype("float32")
+        labels = self._vectors(nodes, self._rows(split))
         flip = augment and split == "train"
 
         def scale(image, label):

@@ -10,6 +10,7 @@ import numpy as np
 
 from .errors import CkganError
 from .runfolder import Run
+from .states import MAX_STATES
 
 
 def _chunk_seed(seed: int, i: int) -> int:
@@ -35,8 +36,11 @@ def write_samples(
 ) -> float:
     """Draw ``n`` samples of ``run`` into ``path`` chunk by chunk; returns the acceptance rate.
 
-    Labels go to CSV (``images=False``), images and labels to HDF5. Memory is
-    bounded by one chunk whatever ``n``; the file appears only when complete.
+    Labels go to CSV (``images=False``), one column per node: binary nodes
+    with the default states as 0/1 (as always), others by state name; images
+    and labels (codes, with each node's states in the ``states`` attribute)
+    to HDF5. Memory is bounded by one chunk whatever ``n``; the file appears
+    only when complete.
     The first chunk uses ``seed`` itself, so up to a chunk the rows are those
     of ``run.sample_labels(n, seed=seed)``. ``progress(rows)`` is called after
     each chunk.
@@ -51,7 +55,8 @@ def write_samples(
     stage = run.image_stage if images else None
     chunk = IMAGE_CHUNK if images else LABEL_CHUNK
     # at least: labels as text, images at 4x compression (gzip rarely does better on photos)
-    need = n * (2 * len(nodes) + (stage.size**2 * 3 // 4 if stage else 0))
+    text = sum(1 + max(len(s) for s in generator.graph.states(node)) for node in nodes)
+    need = n * (text + (stage.size**2 * 3 // 4 if stage else 0))
     free = shutil.disk_usage(path.parent if path.parent.is_dir() else Path.cwd()).free
     if need > free:
         raise CkganError(
@@ -68,16 +73,31 @@ def write_samples(
             )
             labels = generator.sample(rows, do=do, given=given, seed=chunk_seed)
             accepted.append(generator.last_acceptance)
-            yield labels, (stage.generate(labels, seed=chunk_seed) if stage else None)
+            yield labels, (run.generate_images(labels, seed=chunk_seed) if stage else None)
             if progress is not None:
                 progress(rows)
 
     with atomic_path(path, exclusive=exclusive) as tmp:
         if stage is None:
+            graph = generator.graph
+            names = None
+            if graph.declared_states:  # state names, not codes
+                width = max(len(s) for n in nodes for s in graph.states(n))
+                names = np.array(
+                    [
+                        list(graph.states(n)) + [""] * (MAX_STATES - len(graph.states(n)))
+                        for n in nodes
+                    ],
+                    dtype=f"<U{width}",
+                )
+                columns = np.arange(len(nodes))
             with open(tmp, "w") as f:
                 f.write(",".join(nodes) + "\n")
                 for labels, _ in chunks():
-                    np.savetxt(f, labels, fmt="%d", delimiter=",")
+                    if names is None:
+                        np.savetxt(f, labels, fmt="%d", delimiter=",")
+                    else:
+                        np.savetxt(f, names[columns, labels], fmt="%s", delimiter=",")
         else:
             import h5py
 
@@ -90,6 +110,9 @@ def write_samples(
                 table = f.create_dataset("labels", (0, len(nodes)), np.uint8,
                                          maxshape=(None, len(nodes)))  # fmt: skip
                 f.attrs["nodes"] = json.dumps(list(nodes))
+                if generator.graph.declared_states:
+                    states = {n: list(generator.graph.states(n)) for n in nodes}
+                    f.attrs["states"] = json.dumps(states)
                 for key, value in {"do": dict(do or {}), "given": dict(given or {}),
                                    "seed": seed}.items():  # fmt: skip
                     f.attrs[key] = json.dumps(value)

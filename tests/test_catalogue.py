@@ -22,6 +22,19 @@ from ckgan.cli import cli
 
 CSV = "A,B,C\n" + "".join(f"{a},{b},{a ^ b}\n" for a in (0, 1) for b in (0, 1)) * 50
 DOT = "digraph { A -> C; B -> C }"
+AGES = ("young", "adult", "old")
+CAT_CSV = (
+    "smoke,age,cough\n"
+    + "".join(f"{s},{a},{c}\n" for s in ("yes", "no") for a in AGES for c in (0, 1)) * 20
+)
+CAT_DOT = "digraph { age -> smoke; smoke -> cough; age -> cough }"
+CAT_BIF = (
+    "variable smoke {\n  type discrete [ 2 ] { yes, no };\n}\n"
+    "variable age {\n  type discrete [ 3 ] { young, adult, elderly };\n}\n"
+    "variable cough {\n  type discrete [ 2 ] { 0, 1 };\n}\n"
+    "probability ( age ) {\n}\nprobability ( smoke | age ) {\n}\n"
+    "probability ( cough | smoke ) {\n}\n"
+)
 
 
 class TinyFaces:
@@ -60,7 +73,18 @@ def world(tmp_path_factory):
     (root / "in" / "self.adjlist").write_text("A A\n")
     (root / "in" / "badname.adjlist").write_text("A 1bad\n")
     (root / "in" / "empty.adjlist").write_text("")
-    (root / "in" / "nonbinary.csv").write_text("A,B,C\n0,1,2\n1,0,1\n")
+    (root / "in" / "emptycell.csv").write_text("A,B,C\n0,1,\n1,0,1\n")
+    (root / "in" / "manystates.csv").write_text(
+        "A,B,C\n" + "".join(f"{i % 2},1,v{i}\n" for i in range(40))
+    )
+    (root / "in" / "cat.csv").write_text(CAT_CSV)
+    (root / "in" / "cat.dot").write_text(CAT_DOT)
+    (root / "in" / "cat.bif").write_text(CAT_BIF)
+    (root / "in" / "cyc.bif").write_text(
+        CAT_BIF.replace("probability ( age )", "probability ( age | cough )")
+    )
+    (root / "in" / "typo.bif").write_text(CAT_BIF.replace("( cough | smoke )", "( cough | smoek )"))
+    (root / "in" / "broken.bif").write_text(CAT_BIF.replace("[ 3 ] { young,", "[ 3 ] young,"))
     (root / "in" / "missing.csv").write_text("A,B\n0,1\n1,0\n")
     (root / "in" / "folder").mkdir()
     (root / "in" / "folder" / "notes.txt").write_text("mine")
@@ -71,6 +95,8 @@ def world(tmp_path_factory):
         "wgan": ["--labels", "wgan", "--label-steps", 2, *labels],
         "images": ["--labels", "tabular", "--image", "causalgan", "--data", "tinyfaces",
                    "--size", 16, "--image-steps", 2],
+        "cat": ["--labels", "tabular", "--image", "none", "--graph", root / "in" / "cat.dot",
+                "--data", root / "in" / "cat.csv"],
     }.items():  # fmt: skip
         result = invoke("run", *args, "--out", root / name, "--quiet")
         assert result.exit_code == 0, result.output
@@ -106,7 +132,8 @@ def _set_status(folder):
 
 
 # (id, command args with {placeholders}, expected message part, damage: (run, how) or None)
-# Placeholders: {in} the inputs folder, {L} {W} {I} the labels / wgan / image runs,
+# Placeholders: {in} the inputs folder, {L} {W} {I} {C} the labels / wgan / image /
+# categorical (tabular: smoke, age, cough) runs,
 # {R} the damaged copy, {out} a fresh path to write.
 CASES = [
     # sample
@@ -185,8 +212,32 @@ CASES = [
      "nope.csv"),
     ("run-data-missing-column", "run --image none --graph {in}/g.dot --data {in}/missing.csv "
      "--out {out}", "column 'C' is not in"),
-    ("run-data-not-binary", "run --image none --graph {in}/g.dot --data {in}/nonbinary.csv "
-     "--out {out}", "is not binary"),
+    ("run-data-empty-cell", "run --image none --graph {in}/g.dot --data {in}/emptycell.csv "
+     "--out {out}", "column 'C' of"),
+    ("run-data-empty-cell-line", "run --image none --graph {in}/g.dot --data {in}/emptycell.csv "
+     "--out {out}", "has an empty cell on line 2"),
+    ("run-data-too-many-states", "run --image none --graph {in}/g.dot --data "
+     "{in}/manystates.csv --out {out}", "line 34 has 'v32', distinct value number 33"),
+    ("run-bif-state-not-in-data", "run --labels tabular --image none --graph {in}/cat.bif "
+     "--data {in}/cat.csv --out {out}",
+     "line 6 has 'old', which is not a state of 'age' (young, adult, elderly"),
+    ("run-bif-cycle", "run --image none --graph {in}/cyc.bif --data {in}/cat.csv --out {out}",
+     "has a cycle"),
+    ("run-bif-unknown-node", "run --image none --graph {in}/typo.bif --out {out}",
+     "names 'smoek', which no variable declares"),
+    ("graphs-show-bif-malformed", "graphs show {in}/broken.bif",
+     "as BIF: line 5: expected '{' before the state names, found 'young'"),
+    # categorical labels
+    ("sample-set-unknown-state", "sample --run {C} --set age=ancient --out {out}.csv",
+     "--set age=ancient: 'age' has the states adult, old, young (or their codes 0-2)"),
+    ("sample-given-code-too-big", "sample --run {C} --given age=3 --out {out}.csv",
+     "--given age=3: 'age' has the states"),
+    ("sample-given-empty-state", "sample --run {C} --given smoke= --out {out}.csv",
+     "'smoke' has the states no, yes"),
+    ("intervene-set-unknown-state", "intervene --run {C} --set smoke=maybe",
+     "--set smoke=maybe: 'smoke' has the states no, yes (or their codes 0-1)"),
+    ("intervene-set-and-given-by-name-and-code", "intervene --run {C} --set age=old --given age=1",
+     "node 'age' is both set (do) and given"),
     ("run-data-no-images", "run --graph {in}/g.dot --data {in}/d.csv --out {out}",
      "has labels only"),
     ("run-labels-unknown", "run --labels nope --out {out}", "unknown label generator 'nope'"),
@@ -289,7 +340,7 @@ def test_bad_input_is_one_line_and_touches_nothing(world, case, tmp_path):
     damaged = _damaged(world, *damage[0]) if damage else None
     out = tmp_path / "out"
     places = {"in": world / "in", "L": world / "labels", "W": world / "wgan",
-              "I": world / "images", "R": damaged, "out": out}  # fmt: skip
+              "I": world / "images", "C": world / "cat", "R": damaged, "out": out}  # fmt: skip
     args = [part.format(**places) for part in command.split()]
     before = _snapshot(world)
     result = invoke(*args)

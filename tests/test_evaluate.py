@@ -2,10 +2,12 @@
 
 from types import SimpleNamespace
 
+import networkx as nx
 import numpy as np
 import pytest
 from fakes.images import Tinted
 
+from ckgan import CausalGraph
 from ckgan.evaluate import context_probability, diversity, rare_rows
 from ckgan.judge import Judge
 
@@ -30,7 +32,10 @@ def judge():
 
 
 def run_of(stage):
-    return SimpleNamespace(dataset=Tinted(), graph=SimpleNamespace(nodes=("A",)), image_stage=stage)
+    single = nx.DiGraph()
+    single.add_node("A")
+    graph = CausalGraph(single)
+    return SimpleNamespace(dataset=Tinted(), graph=graph, image_stage=stage)
 
 
 def test_a_generator_as_varied_as_the_data_scores_about_one(judge):

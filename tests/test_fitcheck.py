@@ -99,3 +99,30 @@ def test_a_rare_value_the_model_never_draws_is_named(asia_core):
     lost = [e for e in report["far_off"] if e["reason"] == "value lost"]
     assert [e["node"] for e in lost] == ["lung"] and lost[0]["model_p"] == 0.0
     assert not report["ok"]
+
+
+def test_categorical_families_are_checked_state_by_state():
+    """B copies A's 3 states; a model whose B is uniform at A=high is named, state and all."""
+    states = {"A": ("low", "mid", "high"), "B": ("x", "y", "z")}
+    graph = ckgan.CausalGraph(nx.DiGraph([("A", "B")]), states=states)
+    a = np.random.default_rng(0).choice(3, 3000, p=[0.5, 0.3, 0.2])
+    data = np.stack([a, a], axis=1).astype(np.uint8)
+    good = TabularLabelGenerator(graph)  # add-one: 2 / (rows + 3) on the unseen states
+    good.fit(data, verbose=0)
+    report = family_check(good, data, n=50_000, n_per_config=5_000)
+    assert report["ok"], report["summary"]
+    broken = TabularLabelGenerator(graph)
+    broken.fit(data, verbose=0)
+    broken.model._full["B"][2] = [1 / 3, 1 / 3, 1 / 3]
+    report = family_check(broken, data, n=50_000, n_per_config=5_000)
+    worst = report["far_off"][0]
+    assert worst["node"] == "B" and worst["parents"] == {"A": 2} and worst["state"] == "z"
+    assert worst["model_p"] == pytest.approx(1 / 3, abs=0.03) and worst["data_p"] == 1.0
+    assert len(worst["model_dist"]) == 3
+    assert report["impossible"][0]["model_p_other"] == pytest.approx(2 / 3, abs=0.03)
+    assert "P(B=z given A=high): data 1.00" in report["summary"]
+    # few rows: add-one leaves (k - 1) / (rows + k) on unseen states, within 3 / rows
+    few = data[np.r_[np.flatnonzero(a != 2), np.flatnonzero(a == 2)[:60]]]
+    small = TabularLabelGenerator(graph)
+    small.fit(few, verbose=0)
+    assert not family_check(small, few, n=50_000, n_per_config=5_000)["impossible"]

@@ -179,7 +179,7 @@ def test_a_folder_is_named_as_a_folder(tmp_path, monkeypatch):
         assert result.exit_code == 1 and "Traceback" not in result.stderr
         assert result.stderr.strip() == (
             f"Error: '{folder}' is a folder, not a graph file: name a file ending in "
-            ".adjlist, .dot, .gv, .gml, .json"
+            ".adjlist, .dot, .gv, .gml, .json, .bif"
         )
     # A folder that happens to share a registered graph's name does not hide it.
     (tmp_path / "paper").mkdir()

@@ -124,7 +124,7 @@ def test_sample_csv_do_and_given(run_dir, tmp_path):
     [
         (["--set", "Mustache=1"], "unknown node 'Mustache'"),
         (["--set", "B=2"], "--set B=2: values must be 0 or 1"),
-        (["--given", "B"], "--given B: write NODE=0 or NODE=1"),
+        (["--given", "B"], "--given B: write NODE=0, NODE=1 or NODE=STATE"),
         (["--set", "B=1", "--given", "B=0"], "'B' is both set (do) and given"),
     ],
 )

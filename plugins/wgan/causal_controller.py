@@ -4,6 +4,17 @@ Every node has its own small MLP fed by its own noise and its parents' outputs
 (CausalGAN's causal controller). The per-node weights are stacked, so one
 topological generation of nodes costs one batched matmul per layer whatever
 the number of nodes in it, and a forward pass is one pass per generation.
+
+A binary node outputs one value (a sigmoid, or a hard Gumbel draw); a node of
+``k >= 3`` states a one-hot state drawn from its ``k``-way softmax by the
+Gumbel-max trick (straight-through softmax gradients), in both kinds of
+controller, and its children read the whole block. (A deterministic softmax
+output, the sigmoid's analogue, learned far worse: on a 3-node network with
+a 3-state cause and rare parent combinations, TV 0.068 observational and
+0.28 under do against 0.049 and 0.11 with draws.) Inside, every node has ``slots``
+output slots (the most states of any categorical node; 1 when every node is
+binary, which keeps binary graphs' weights and arithmetic exactly as they
+were); outside, outputs are model vectors (``ckgan.states.Encoding``).
 """
 
 from __future__ import annotations
@@ -39,7 +50,7 @@ def _uniform(fan_in: int, fan_out: int, seed=None) -> keras.initializers.Initial
 
 @keras.saving.register_keras_serializable(package="ckgan")
 class CausalController(keras.Model):
-    """A causal implicit generative model over binary labels.
+    """A causal implicit generative model over binary and categorical labels.
 
     Args:
         adjacency: ``(k, k)`` 0/1 nested list in a topological node order,
@@ -47,20 +58,24 @@ class CausalController(keras.Model):
         noise_dim: dimension of each node's own noise, ``U[-1, 1]``.
         hidden: widths of each node's hidden layers.
         negative_slope: of the leaky ReLUs.
-        output_type: ``"sigmoid"`` (a value in (0, 1), never rounded here: the
-            CausalGAN controller) or ``"gumbel"`` (a hard 0/1 draw from the
-            node's Bernoulli by the Gumbel-max trick, with straight-through
-            Gumbel-softmax gradients at ``temperature``; it uses one more
-            noise channel per node).
+        output_type: ``"sigmoid"`` (a binary node's value in (0, 1), never
+            rounded here: the CausalGAN controller) or ``"gumbel"`` (a hard 0/1
+            draw from the node's Bernoulli by the Gumbel-max trick, with
+            straight-through Gumbel-softmax gradients at ``temperature``).
+            A categorical node is a hard one-hot Gumbel-max draw from its
+            softmax in both. Draws use ``slots`` more noise channels per node.
+        cards: each node's number of states (``None``: all binary).
 
     ``call(noise, do_mask=None, do_values=None, temperature=1.0, return_probs=False,
     return_logits=False)``
-    takes noise of shape ``(batch, k, noise_channels)`` and returns ``(batch, k)``
-    outputs in node order. ``do_mask``/``do_values`` (``(k,)``, or
-    ``(batch, k)`` for one intervention per row) replace the masked nodes'
-    outputs by the values before their children read them. With
-    ``return_logits``, ``(outputs, logits)``: each node's logit before any
-    ``do`` replaced it.
+    takes noise of shape ``(batch, k, noise_channels)`` and returns
+    ``(batch, width)`` model vectors in node order (``(batch, k)`` when every
+    node is binary). ``do_mask`` (``(k,)``, or ``(batch, k)`` for one
+    intervention per row) marks the nodes whose outputs are replaced by
+    ``do_values`` (model vectors: ``(width,)`` or ``(batch, width)``) before
+    their children read them. With ``return_logits``, ``(outputs, logits)``:
+    each node's logits before any ``do`` replaced it, ``(batch, k)`` (binary
+    graphs) or ``(batch, k, slots)``.
     """
 
     def __init__(
@@ -70,6 +85,7 @@ class CausalController(keras.Model):
         hidden=(32, 32),
         negative_slope: float = 0.2,
         output_type: str = "sigmoid",
+        cards=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -81,7 +97,15 @@ class CausalController(keras.Model):
         self.negative_slope = float(negative_slope)
         self.output_type = output_type
         self.num_nodes = len(self.adjacency)
-        self.noise_channels = self.noise_dim + (1 if output_type == "gumbel" else 0)
+        self.cards = [2] * self.num_nodes if cards is None else [int(c) for c in cards]
+        if len(self.cards) != self.num_nodes or min(self.cards) < 2:
+            raise ValueError(f"cards must give 2 or more states for each of {self.num_nodes} nodes")
+        #: output slots per node: 1 for binary graphs, else the most states of a node
+        self.slots = max([1] + [c for c in self.cards if c > 2])
+        # Gumbel draws take a uniform per slot: every node of a gumbel controller, the
+        # categorical nodes of a sigmoid one (none in a binary graph)
+        draws = output_type == "gumbel" or self.slots > 1
+        self.noise_channels = self.noise_dim + (self.slots if draws else 0)
         adj = np.asarray(self.adjacency, dtype="float32")
         self.generations = topological_generations(adj)
         # Nodes are stacked in generation order; generation g is rows
@@ -93,8 +117,33 @@ class CausalController(keras.Model):
         self._bounds = list(zip([0, *ends[:-1]], ends, strict=True))
         # mask[i, j, 0] = 1 iff node order[j] is a parent of node order[i]
         self._mask = adj[order][:, order].T[:, :, None].copy()
+        if self.slots > 1:
+            self._layout(order)
         self._make_weights()
         self.built = True
+
+    def _layout(self, order: np.ndarray) -> None:
+        """Static index maps between the slot layout (generation order) and model vectors."""
+        k, c = self.num_nodes, self.slots
+        widths = [1 if n == 2 else n for n in self.cards]
+        starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(int)
+        self.width = int(sum(widths))
+        # slot (i, s) of node order[i]: its model-vector column, or width (a zero) if unused
+        source = np.full((k, c), self.width, dtype="int32")
+        valid = np.zeros((k, c), dtype="float32")
+        for i, node in enumerate(order):
+            source[i, : widths[node]] = starts[node] + np.arange(widths[node])
+            valid[i, : widths[node]] = 1.0
+        self._slot_source = source.reshape(-1)
+        # model-vector column j comes from slot (inverse position of its node, s)
+        position = np.argsort(order)
+        self._column_slot = np.array(
+            [position[n] * c + s for n in range(k) for s in range(widths[n])], dtype="int32"
+        )
+        self._binary = np.array([self.cards[n] == 2 for n in order], "float32")[:, None, None]
+        self._valid = valid[:, None, :]  # (k, 1, c)
+        # parents' columns: mask[i, j * c + s] = 1 iff node order[j] is a parent of order[i]
+        self._mask = (self._mask[:, :, :, None] * valid[None, :, None, :]).reshape(k, k * c, 1)
 
     def _make_weights(self) -> None:
         # One variable per layer for all nodes (sliced per generation by static
@@ -108,16 +157,20 @@ class CausalController(keras.Model):
         self.w_parents = None
         if self._mask.any():
             self.w_parents = self.add_weight(
-                (k, k, widths[0]), _uniform(fan_in, widths[0]), name="parent_kernel"
-            )
+                (k, self._mask.shape[1], widths[0]), _uniform(fan_in, widths[0]),
+                name="parent_kernel",
+            )  # fmt: skip
         self.b_in = self.add_weight((k, 1, widths[0]), "zeros", name="bias_0")
         self.dense = []
         for layer, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True), start=1):
             kernel = self.add_weight((k, a, b), _uniform(a, b), name=f"kernel_{layer}")
             bias = self.add_weight((k, 1, b), "zeros", name=f"bias_{layer}")
             self.dense.append((kernel, bias))
-        self.w_out = self.add_weight((k, widths[-1], 1), _uniform(widths[-1], 1), name="out_kernel")
-        self.b_out = self.add_weight((k, 1, 1), "zeros", name="out_bias")
+        slots = self.slots
+        self.w_out = self.add_weight(
+            (k, widths[-1], slots), _uniform(widths[-1], slots), name="out_kernel"
+        )
+        self.b_out = self.add_weight((k, 1, slots), "zeros", name="out_bias")
 
     def call(
         self,
@@ -131,6 +184,9 @@ class CausalController(keras.Model):
     ):
         # Activations are laid out (nodes, batch, width) in generation order,
         # so that every layer of a generation is one batched matmul.
+        if self.slots > 1:
+            return self._call_slots(noise, do_mask, do_values, temperature, return_probs,
+                                    return_logits, training)  # fmt: skip
         noise = ops.convert_to_tensor(noise, "float32")
         noise = ops.take(ops.transpose(noise, (1, 0, 2)), self._order, axis=0)
         if do_mask is not None:
@@ -139,29 +195,114 @@ class CausalController(keras.Model):
         outputs, probs, logits = [], [], []
         for start, stop in self._bounds:
             z = noise[start:stop]
-            h = ops.matmul(z[:, :, : self.noise_dim], self.w_noise[start:stop])
-            if start:
-                parents = ops.concatenate(outputs, axis=0) if len(outputs) > 1 else outputs[0]
-                h = h + ops.matmul(ops.transpose(parents)[None], w_parents[start:stop, :start])
-            h = ops.leaky_relu(h + self.b_in[start:stop], self.negative_slope)
-            for kernel, bias in self.dense:
-                h = ops.matmul(h, kernel[start:stop]) + bias[start:stop]
-                h = ops.leaky_relu(h, self.negative_slope)
+            h = self._hidden(z, outputs, w_parents, start, stop)
             logit = ops.matmul(h, self.w_out[start:stop]) + self.b_out[start:stop]
             logit = logit[:, :, 0]  # (nodes, batch)
             if self.output_type == "sigmoid":
                 y = p = ops.sigmoid(logit)
             else:
                 y, p = self._gumbel(logit, z[:, :, self.noise_dim], temperature, training)
-            if do_mask is not None:
-                m, v = do_mask[start:stop], do_values[start:stop]
-                y = y * (1.0 - m) + v * m
-                p = p * (1.0 - m) + v * m
+            y, p = self._apply_do(y, p, do_mask, do_values, start, stop)
             outputs.append(y)
             probs.append(p)
             logits.append(logit)
         out = self._node_order(probs if return_probs else outputs)
         return (out, self._node_order(logits)) if return_logits else out
+
+    def _hidden(self, z, outputs, w_parents, start, stop):
+        """The last hidden layer of generation ``[start, stop)``, given the outputs so far.
+
+        Outputs are ``(nodes, batch)`` blocks in a binary graph, ``(nodes, batch,
+        slots)`` ones otherwise.
+        """
+        h = ops.matmul(z[:, :, : self.noise_dim], self.w_noise[start:stop])
+        if start:
+            parents = ops.concatenate(outputs, axis=0) if len(outputs) > 1 else outputs[0]
+            if self.slots == 1:
+                flat = ops.transpose(parents)  # (batch, start)
+            else:  # (start, batch, slots) -> (batch, start * slots), slot-major per node
+                flat = ops.reshape(ops.transpose(parents, (1, 0, 2)), (ops.shape(parents)[1], -1))
+            h = h + ops.matmul(flat[None], w_parents[start:stop, : start * self.slots])
+        h = ops.leaky_relu(h + self.b_in[start:stop], self.negative_slope)
+        for kernel, bias in self.dense:
+            h = ops.matmul(h, kernel[start:stop]) + bias[start:stop]
+            h = ops.leaky_relu(h, self.negative_slope)
+        return h
+
+    @staticmethod
+    def _apply_do(y, p, do_mask, do_values, start, stop):
+        """Outputs and probabilities of generation ``[start, stop)`` with ``do`` nodes replaced."""
+        if do_mask is None:
+            return y, p
+        m, v = do_mask[start:stop], do_values[start:stop]
+        return y * (1.0 - m) + v * m, p * (1.0 - m) + v * m
+
+    def _call_slots(self, noise, do_mask, do_values, temperature, return_probs, return_logits,
+                    training):  # fmt: skip
+        """``call`` for graphs with categorical nodes: every node has ``slots`` outputs."""
+        noise = ops.convert_to_tensor(noise, "float32")
+        noise = ops.take(ops.transpose(noise, (1, 0, 2)), self._order, axis=0)
+        if do_mask is not None:
+            do_mask = self._node_major(do_mask)[:, :, None]  # (k, batch or 1, 1)
+            do_values = self._slot_major(do_values)  # (k, batch or 1, slots)
+        w_parents = None if self.w_parents is None else self.w_parents * self._mask
+        outputs, probs, logits = [], [], []
+        for start, stop in self._bounds:
+            z = noise[start:stop]
+            h = self._hidden(z, outputs, w_parents, start, stop)
+            logit = ops.matmul(h, self.w_out[start:stop]) + self.b_out[start:stop]  # (g, b, c)
+            binary, valid = self._binary[start:stop], self._valid[start:stop]
+            first = np.eye(self.slots, dtype="float32")[:1][None]  # slot 0 only
+            masked = logit + (valid - 1.0) * 1e9  # unused slots never win
+            p = binary * ops.sigmoid(logit[:, :, :1]) * first + (1.0 - binary) * ops.softmax(
+                masked, axis=-1
+            )
+            u = ops.clip((z[:, :, self.noise_dim :] + 1.0) * 0.5, 1e-6, 1.0 - 1e-6)
+            y = self._gumbel_slots(logit, masked, u, binary, first, temperature, training)
+            if self.output_type == "sigmoid":  # binary nodes: the sigmoid, as always
+                y = binary * p + (1.0 - binary) * y
+            y, p = self._apply_do(y, p, do_mask, do_values, start, stop)
+            outputs.append(y)
+            probs.append(p)
+            logits.append(logit)
+        out = self._columns(probs if return_probs else outputs)
+        if return_logits:
+            stacked = ops.concatenate(logits, axis=0) if len(logits) > 1 else logits[0]
+            return out, ops.transpose(ops.take(stacked, self._inverse, axis=0), (1, 0, 2))
+        return out
+
+    @staticmethod
+    def _gumbel_slots(logit, masked, u, binary, first, temperature, training):
+        """Hard draws in the slot layout: a Bernoulli's logistic trick on slot 0 of a binary
+        node, Gumbel-max over the states of a categorical one; straight-through in training."""
+        # binary: sigmoid((logit + logistic noise) / tau), as in _gumbel
+        perturbed = logit[:, :, :1] + ops.log(u[:, :, :1]) - ops.log1p(-u[:, :, :1])
+        hard_b = ops.cast(perturbed > 0, "float32")
+        # categorical: argmax of logits plus Gumbel noise, one-hot
+        scores = masked - ops.log(-ops.log(u))
+        hard_c = ops.one_hot(ops.argmax(scores, axis=-1), ops.shape(scores)[-1])
+        if training:
+            soft_b = ops.sigmoid(perturbed / temperature)
+            hard_b = hard_b + soft_b - ops.stop_gradient(soft_b)
+            soft_c = ops.softmax(scores / temperature, axis=-1)
+            hard_c = hard_c + soft_c - ops.stop_gradient(soft_c)
+        return binary * hard_b * first + (1.0 - binary) * hard_c
+
+    def _columns(self, blocks):
+        # per-generation (nodes, batch, slots) blocks -> (batch, width) model vectors
+        out = ops.concatenate(blocks, axis=0) if len(blocks) > 1 else blocks[0]
+        flat = ops.reshape(ops.transpose(out, (1, 0, 2)), (ops.shape(out)[1], -1))
+        return ops.take(flat, self._column_slot, axis=1)
+
+    def _slot_major(self, values):
+        # model vectors (width,) or (batch, width) -> (k, 1 or batch, slots), generation order
+        values = ops.convert_to_tensor(values, "float32")
+        if len(values.shape) == 1:
+            values = values[None]
+        padded = ops.concatenate([values, ops.zeros_like(values[:, :1])], axis=1)
+        slots = ops.take(padded, self._slot_source, axis=1)
+        slots = ops.reshape(slots, (ops.shape(values)[0], self.num_nodes, self.slots))
+        return ops.transpose(slots, (1, 0, 2))
 
     def _node_order(self, blocks):
         # per-generation (nodes, batch) blocks -> (batch, k) in graph order
@@ -184,6 +325,12 @@ class CausalController(keras.Model):
         k = self.num_nodes
         if self.w_parents is None:
             return ops.zeros((k, k))
+        if self.slots > 1:  # an edge from a categorical parent: all its columns' weights
+            squares = ops.sum(ops.square(self.w_parents * self._mask), axis=-1)
+            squares = ops.sum(ops.reshape(squares, (k, k, self.slots)), axis=-1)
+            edges = ops.max(ops.reshape(self._mask[:, :, 0], (k, k, self.slots)), axis=-1)
+            norms = ops.sqrt(squares + 1e-12) * edges
+            return ops.take(ops.take(norms, self._inverse, axis=0), self._inverse, axis=1)
         norms = ops.sqrt(ops.sum(ops.square(self.w_parents * self._mask), axis=-1) + 1e-12)
         norms = ops.multiply(norms, self._mask[:, :, 0])
         # rows and columns are in generation order: back to graph order
@@ -209,4 +356,5 @@ class CausalController(keras.Model):
             "hidden": self.hidden,
             "negative_slope": self.negative_slope,
             "output_type": self.output_type,
+            "cards": None if self.slots == 1 else self.cards,
         }

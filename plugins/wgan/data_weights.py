@@ -18,50 +18,64 @@ of the rows):
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
-from ckgan.fitcheck import family_counts
+from ckgan.fitcheck import family_table
 
 
 def edge_effects(
-    labels: np.ndarray, adjacency: np.ndarray, min_support: int = 20, z: float = 2.0
+    labels: np.ndarray,
+    adjacency: np.ndarray,
+    min_support: int = 20,
+    z: float = 2.0,
+    cards=None,
 ) -> np.ndarray:
     """Each edge's effect on its child, ``(child, parent)`` in graph order (0: no edge).
 
     For the edge ``j -> i`` and every configuration ``r`` of ``i``'s other
-    parents where both ``j=0`` and ``j=1`` occur at least ``min_support``
-    times: ``|P(i=1 | j=1, r) - P(i=1 | j=0, r)|`` minus ``z`` standard
-    errors; the effect is the largest of these, at least 0 (also 0 where no
-    configuration has the support).
+    parents where two states ``a, b`` of ``j`` occur at least ``min_support``
+    times each: ``|P(i=s | j=b, r) - P(i=s | j=a, r)|`` minus ``z`` standard
+    errors, for each state ``s`` of ``i`` (``s = 1`` for a binary child); the
+    effect is the largest of these, at least 0 (also 0 where no
+    configuration has the support). ``cards``: each node's number of
+    states (default: all binary).
     """
     labels = np.asarray(labels)
     a = np.asarray(adjacency) != 0
     k = a.shape[0]
+    cards = [2] * k if cards is None else list(cards)
     out = np.zeros((k, k))
     for i in range(k):
         parents = np.flatnonzero(a[:, i]).tolist()
+        states = [1] if cards[i] == 2 else range(cards[i])
         for j in parents:
             rest = [p for p in parents if p != j]
-            configs, rows, ones = family_counts(labels, i, [*rest, j])
-            # configurations come sorted, so j=0 and j=1 of one r are neighbours
-            keys = [tuple(c[:-1]) for c in configs]
-            cells: dict[tuple, dict[int, tuple[int, int]]] = {}
-            for key, config, n, s in zip(keys, configs, rows, ones, strict=True):
-                cells.setdefault(key, {})[int(config[-1])] = (int(n), int(s))
+            configs, rows, counts = family_table(labels, i, [*rest, j], cards[i])
+            # configurations come sorted, so the states of j for one r are neighbours
+            cells: dict[tuple, dict[int, tuple[int, np.ndarray]]] = {}
+            for config, n, c in zip(configs, rows, counts, strict=True):
+                cells.setdefault(tuple(config[:-1]), {})[int(config[-1])] = (int(n), c)
             best = 0.0
             for cell in cells.values():
-                if len(cell) < 2 or min(cell[0][0], cell[1][0]) < min_support:
-                    continue
-                (n0, s0), (n1, s1) = cell[0], cell[1]
-                p0, p1 = s0 / n0, s1 / n1
-                se = np.sqrt(p0 * (1 - p0) / n0 + p1 * (1 - p1) / n1)
-                best = max(best, abs(p1 - p0) - z * se)
+                supported = sorted(v for v, (n, _) in cell.items() if n >= min_support)
+                for x, y in itertools.combinations(supported, 2):
+                    (n0, c0), (n1, c1) = cell[x], cell[y]
+                    for s in states:
+                        p0, p1 = c0[s] / n0, c1[s] / n1
+                        se = np.sqrt(p0 * (1 - p0) / n0 + p1 * (1 - p1) / n1)
+                        best = max(best, abs(p1 - p0) - z * se)
             out[i, j] = best
     return out
 
 
 def edge_penalty_weights(
-    labels: np.ndarray, adjacency: np.ndarray, effect_scale: float, min_support: int = 20
+    labels: np.ndarray,
+    adjacency: np.ndarray,
+    effect_scale: float,
+    min_support: int = 20,
+    cards=None,
 ) -> np.ndarray:
     """Per-edge weights of the edge penalty, ``(child, parent)``: 1 - effect / scale, in [0, 1].
 
@@ -71,21 +85,23 @@ def edge_penalty_weights(
     a = (np.asarray(adjacency) != 0).T.astype("float32")  # (child, parent)
     if effect_scale <= 0:
         return a
-    effects = edge_effects(labels, adjacency, min_support=min_support)
+    effects = edge_effects(labels, adjacency, min_support=min_support, cards=cards)
     return (a * np.clip(1.0 - effects / effect_scale, 0.0, 1.0)).astype("float32")
 
 
-def clamp_slots(labels: np.ndarray, adjacency: np.ndarray, min_rows: int = 20) -> dict:
+def clamp_slots(labels: np.ndarray, adjacency: np.ndarray, min_rows: int = 20, cards=None) -> dict:
     """Rows by (node, value) for clamped batches; ``None`` when no slot qualifies.
 
-    A slot is a node with descendants and one of its values shown by at
-    least ``min_rows`` rows. Returns ``{"rows": flat row indices, "offsets",
-    "counts": where each slot's rows lie in it, "masks": (slots, k) float32,
+    A slot is a node with descendants and one of its values (every state of
+    a categorical node) shown by at least ``min_rows`` rows. Returns
+    ``{"rows": flat row indices, "offsets", "counts": where each slot's rows
+    lie in it, "masks": (slots, k) float32,
     1 on the node and its non-descendants, "names": ["X=v", ...]}``.
     """
     labels = np.asarray(labels)
     a = np.asarray(adjacency) != 0
     k = a.shape[0]
+    cards = [2] * k if cards is None else list(cards)
     reach = a.copy()
     for m in range(k):  # transitive closure (Warshall)
         reach |= reach[:, [m]] & reach[[m], :]
@@ -95,7 +111,7 @@ def clamp_slots(labels: np.ndarray, adjacency: np.ndarray, min_rows: int = 20) -
         if not reach[j].any():
             continue
         mask = (~reach[j]).astype("float32")  # node j and its non-descendants
-        for value in (0, 1):
+        for value in range(cards[j]):
             index = np.flatnonzero(labels[:, j] == value)
             if len(index) < min_rows:
                 continue

@@ -1,6 +1,6 @@
 """``WGANGP``: a Wasserstein GAN with gradient penalty as a ``keras.Model``.
 
-One ``train_step`` is ``n_critic`` critic updates and one generator update,
+One ``step`` is ``n_critic`` critic updates and one generator update,
 fused in one compiled step so that small steps are not dominated by per-step
 overhead. The step receives the whole real data set (``fit`` on
 ``ckgan.backend.repeated_dataset(data)``) and draws its batches by random
@@ -178,7 +178,7 @@ class WGANGP(GANModel):
         if not c:
             index = keras.random.randint((batches * b,), 0, n, seed=self.seed_generator)
             return backend.shard_batch(ops.take(real_all, index, axis=0)), None
-        k = ops.shape(real_all)[1]
+        k = ops.shape(self.clamp_masks)[1]  # nodes (real rows are model vectors)
         slots = ops.shape(self.clamp_counts)[0]
         slot = keras.random.randint((batches * c,), 0, slots, seed=self.seed_generator)
         counts = ops.take(self.clamp_counts, slot)

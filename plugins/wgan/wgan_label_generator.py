@@ -2,8 +2,11 @@
 
 A ``CausalController`` (one small network per node, fed by its own noise and
 its parents' outputs) is trained against a ``LabelCritic`` by ``WGANGP``
-through Keras ``fit``. Sampling rounds the controller's outputs at 0.5;
-``do(X=x)`` feeds ``x`` to ``X``'s children in place of ``X``'s output.
+through Keras ``fit``, on model vectors (a binary node one column, a node of
+``k >= 3`` states a one-hot block of ``k``). Sampling rounds a binary node's
+output at 0.5; a categorical node draws its state from its softmax (Gumbel-max,
+straight-through gradients in training); ``do(X=x)`` feeds ``x`` (its one-hot
+block) to ``X``'s children in place of ``X``'s output.
 """
 
 from __future__ import annotations
@@ -248,13 +251,16 @@ class WGANLabelGenerator(LabelGenerator):
 
     def _controller_kwargs(self) -> dict[str, Any]:
         o = self.options
-        return {
+        kwargs = {
             "adjacency": self.graph.adjacency(),
             "noise_dim": o["noise_dim"],
             "hidden": o["hidden"],
             "negative_slope": o["negative_slope"],
             "output_type": self.output_type,
         }
+        if not self.graph.is_binary:
+            kwargs["cards"] = list(self.graph.cards)
+        return kwargs
 
     def _build(self) -> None:
         """Create the controller, its average and the critic (fresh weights)."""
@@ -268,7 +274,7 @@ class WGANLabelGenerator(LabelGenerator):
             for avg, var in zip(self.ema_controller.weights, self.controller.weights, strict=True):
                 avg.assign(var)
         self.critic = LabelCritic(
-            len(self.nodes), o["critic_hidden"], o["negative_slope"], name="critic"
+            self.graph.encoding.width, o["critic_hidden"], o["negative_slope"], name="critic"
         )
 
     def _start_at_data_rates(self, labels: np.ndarray, seed: int) -> None:
@@ -279,19 +285,28 @@ class WGANLabelGenerator(LabelGenerator):
         steps and stays there (its sigmoid saturated: no gradient back).
         Started at the data's rate, rounded outputs of 1 are as frequent as
         the data's from the first step. Nodes are set in topological order
-        (a node's rate depends on its parents').
+        (a node's rate depends on its parents'). A categorical node's state
+        biases are moved towards the data's state rates the same way.
         """
-        rates = np.clip(labels.mean(axis=0), 0.5 / len(labels), 1 - 0.5 / len(labels))
         shape = (4096, len(self.nodes), self.controller.noise_channels)
         noise = np.random.default_rng(seed).uniform(-1, 1, shape).astype("float32")
-        bias = keras.ops.convert_to_numpy(self.controller.b_out).copy()  # (k, 1, 1) stacked
+        bias = keras.ops.convert_to_numpy(self.controller.b_out).copy()  # (k, 1, slots) stacked
         position = {node: row for row, node in enumerate(self.controller._order)}
+        cards = self.graph.cards
+        binary_rates = np.clip(labels.mean(axis=0), 0.5 / len(labels), 1 - 0.5 / len(labels))
         for generation in self.controller.generations:
             _, logits = self.controller(noise, return_logits=True)
             logits = keras.ops.convert_to_numpy(logits)
             for node in generation:
+                if cards[node] > 2:
+                    rates = np.bincount(labels[:, node], minlength=cards[node]) / len(labels)
+                    bias[position[node], 0, : cards[node]] += _shift_to_rates(
+                        logits[:, node, : cards[node]], rates
+                    )
+                    continue
+                node_logits = logits[:, node] if logits.ndim == 2 else logits[:, node, 0]
                 bias[position[node], 0, 0] += _shift_to_rate(
-                    logits[:, node], rates[node], self.output_type
+                    node_logits, binary_rates[node], self.output_type
                 )
             self.controller.b_out.assign(bias)
         if self.ema_controller is not None:
@@ -307,10 +322,13 @@ class WGANLabelGenerator(LabelGenerator):
         o = self.options
         adjacency = np.asarray(self.graph.adjacency())
         weights = clamp = None
+        cards = self.graph.cards
         if o["edge_penalty"] and adjacency.any():
-            weights = edge_penalty_weights(labels, adjacency, float(o["edge_effect_scale"]))
+            weights = edge_penalty_weights(
+                labels, adjacency, float(o["edge_effect_scale"]), cards=cards
+            )
         if o["clamp_fraction"] > 0:
-            clamp = clamp_slots(labels, adjacency, o["clamp_min_rows"])
+            clamp = clamp_slots(labels, adjacency, o["clamp_min_rows"], cards=cards)
         return WGANGP(
             self.controller,
             self.critic,
@@ -359,7 +377,7 @@ class WGANLabelGenerator(LabelGenerator):
             jit_compile=o["jit_compile"],
         )
         self.wgan = wgan
-        labels = labels.astype("float32")
+        labels = self.graph.encoding.encode(labels)  # model vectors: float32
         # data parallel splits each step's input, here the whole data, into
         # equal parts: drop the few rows (fewer than one per device) that do not split
         labels = labels[: len(labels) - len(labels) % device_count()]
@@ -389,29 +407,32 @@ class WGANLabelGenerator(LabelGenerator):
     def sample_probs(
         self, n: int, do: dict[str, int] | None = None, seed: int | None = None
     ) -> np.ndarray:
-        """The controller's un-rounded outputs, ``(n, k)`` float32 in (0, 1).
+        """The controller's un-rounded outputs, ``(n, width)`` float32 model vectors.
 
-        For the Gumbel generator, each node's probability of 1 given its
-        sampled parents. The same seed draws the same noise as ``sample``.
+        A binary node's column in (0, 1), a categorical node's softmax block;
+        for the Gumbel generator, each node's probabilities given its sampled
+        parents. The same seed draws the same noise as ``sample``.
         """
         do, _ = check_do_given(self.graph, do, None)
         return self._run(n, do, seed, probs=True)
 
     def _sample(self, n, do, seed):
-        return (self._run(n, do, seed, probs=False) >= 0.5).astype(np.uint8)
+        return self.graph.encoding.decode(self._run(n, do, seed, probs=False))
 
     def _run(self, n: int, do: dict[str, int], seed: int | None, probs: bool) -> np.ndarray:
         controller = self._sampler()
         k = len(self.nodes)
+        encoding = self.graph.encoding
         mask = values = None
         if do:
             mask = np.zeros(k, dtype="float32")
-            values = np.zeros(k, dtype="float32")
+            codes = np.zeros((1, k), dtype=np.uint8)
             for node, value in do.items():
                 mask[self.graph.index(node)] = 1.0
-                values[self.graph.index(node)] = value
+                codes[0, self.graph.index(node)] = value
+            values = encoding.encode(codes)[0] * mask[encoding.column_node]
         rng = np.random.default_rng(seed)
-        out = np.empty((n, k), dtype="float32")
+        out = np.empty((n, encoding.width), dtype="float32")
         for start in range(0, n, SAMPLE_CHUNK):
             rows = min(SAMPLE_CHUNK, n - start)
             noise = rng.random((rows, k, controller.noise_channels), dtype=np.float32)
@@ -449,6 +470,20 @@ class WGANLabelGenerator(LabelGenerator):
             if not path.is_file():
                 raise CkganError(f"'{path}' is missing: the saved generator is incomplete")
             model.load_weights(path)
+
+
+def _shift_to_rates(logits: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """Shifts of a categorical node's state logits ``(n, k)`` at which its softmax draws
+    each state at the data's ``rates`` on average (multiplicative updates)."""
+    rates = np.clip(np.asarray(rates, dtype=np.float64), 0.5 / len(logits), None)
+    shift = np.zeros(logits.shape[1])
+    for _ in range(200):
+        scores = logits + shift
+        e = np.exp(scores - scores.max(axis=1, keepdims=True))
+        drawn = (e / e.sum(axis=1, keepdims=True)).mean(axis=0)
+        shift += np.log(rates / drawn)
+        shift -= shift.mean()
+    return shift
 
 
 def _shift_to_rate(logits: np.ndarray, rate: float, output_type: str) -> float:
