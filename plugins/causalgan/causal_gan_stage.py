@@ -77,6 +77,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "decorrelate": 0.0,
         "film": True,
         "labeler_augment": True,
+        "labeler_fakes": False,
         "jit_compile": "auto",
     },
     # the paper's networks and schedule: two generator steps per iteration and
@@ -106,6 +107,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "decorrelate": 0.0,
         "film": False,
         "labeler_augment": False,
+        "labeler_fakes": False,
         "jit_compile": "auto",
     },
 }
@@ -162,6 +164,12 @@ class CausalGANStage(ImageStage):
             random (half blurred, all with pixel noise), real and generated,
             also in the generator's loss, so that patterns too fine for a
             judge to read cannot satisfy them (off: the paper's).
+        labeler_fakes: the Labeler also learns the generator's images, as a
+            twin classifier (per attribute: real 0, real 1, generated 0,
+            generated 1; ADC-GAN), and the generator is rewarded for the real
+            class of its labels over the generated one, so that a pattern the
+            Labeler merely happens to read as the label stops paying (off:
+            the paper's Labeler, real images only).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
@@ -179,6 +187,7 @@ class CausalGANStage(ImageStage):
         "decorrelate": 0.0,
         "film": False,
         "labeler_augment": False,
+        "labeler_fakes": False,
     }  # runs saved before it trained without
     positive_options = (
         "noise_dim", "width", "labeler_width", "kernel_size", "batch_size", "steps",
@@ -212,6 +221,7 @@ class CausalGANStage(ImageStage):
         decorrelate: float | None = None,
         film: bool | None = None,
         labeler_augment: bool | None = None,
+        labeler_fakes: bool | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -257,7 +267,7 @@ class CausalGANStage(ImageStage):
                 o["minibatch_kernels"],
                 k if o["projection"] else 0,
             ),
-            critic(k, o["labeler_width"], "labeler"),
+            critic(4 * k if o.get("labeler_fakes") else k, o["labeler_width"], "labeler"),
             critic(k, o["labeler_width"], "anti_labeler"),
             num_labels=k,
             noise_dim=o["noise_dim"],
@@ -272,6 +282,7 @@ class CausalGANStage(ImageStage):
             balance_labels=bool(o["balance_labels"]),
             decorrelate=float(o.get("decorrelate", 0.0)),
             labeler_augment=bool(o.get("labeler_augment", False)),
+            labeler_fakes=bool(o.get("labeler_fakes", False)),
             name="causal_gan",
         )
 
