@@ -149,3 +149,23 @@ def test_a_twin_labeler_trains_saves_and_loads(label_generator, tmp_path):
     assert loaded.options["labeler_fakes"] is True
     labels = np.array([[0, 1, 0], [1, 0, 1]])
     np.testing.assert_array_equal(stage.generate(labels, seed=1), loaded.generate(labels, seed=1))
+
+
+@pytest.mark.parametrize(("cls", "options"), STAGES, ids=["causalgan", "causalbegan"])
+def test_a_labeler_with_its_own_learning_rate_trains_saves_and_loads(
+    cls, options, label_generator, tmp_path
+):
+    stage = cls(NODES, 16, noise_dim=8, batch_size=8, labeler_learning_rate=1e-3, **options)
+    log = stage.fit(Blocks(), label_generator, steps=2, verbose=0)
+    assert all(np.isfinite(v) for v in log[-1].values())
+    rates = {
+        name: float(keras.ops.convert_to_numpy(opt.learning_rate))
+        for name, opt in stage.model.optimizers.items()
+    }
+    assert rates["labeler"] == pytest.approx(1e-3)
+    assert rates["generator"] == pytest.approx(stage.options["learning_rate"])
+    stage.save(tmp_path)
+    loaded = ImageStage.load(tmp_path)
+    assert loaded.options["labeler_learning_rate"] == 1e-3
+    labels = np.array([[0, 1, 0], [1, 0, 1]])
+    np.testing.assert_array_equal(stage.generate(labels, seed=1), loaded.generate(labels, seed=1))

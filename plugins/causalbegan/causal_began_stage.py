@@ -64,6 +64,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "do_fraction": 0.0,
         "decorrelate": 0.0,
         "film": False,
+        "labeler_learning_rate": 0.0,
         "jit_compile": "auto",
     },
     # the reference code's settings
@@ -92,6 +93,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "do_fraction": 0.0,
         "decorrelate": 0.0,
         "film": False,
+        "labeler_learning_rate": 0.0,
         "jit_compile": "auto",
     },
 }
@@ -118,6 +120,8 @@ class CausalBEGANStage(ImageStage):
         labeler_width: the Labeler encoder's first channels.
         code_dim: the autoencoder's code.
         learning_rate, beta_1, beta_2: Adam's, for both sides.
+        labeler_learning_rate: 0 (the paper's: the Labeler trains with the
+            autoencoder's optimizer), or its own Adam learning rate.
         lr_halve_every: halve the learning rate every so many steps (0: never).
         batch_size: images per step (``fit``'s default).
         steps: training steps a run takes by default (``ckgan run``).
@@ -156,8 +160,10 @@ class CausalBEGANStage(ImageStage):
         "lambda_z": "[0, inf)",
         "mode_seeking": "[0, inf)",
         "decorrelate": "[0, inf)",
+        "labeler_learning_rate": "[0, inf)",
     }
-    added_options = {"decorrelate": 0.0, "film": False}  # runs saved before it trained without
+    #: options runs saved before them trained without, and the value in effect then
+    added_options = {"decorrelate": 0.0, "film": False, "labeler_learning_rate": 0.0}
     #: latent_constraint (BEGAN-CS): head_x spread 0.23-0.38 at 0.1 against 0.65 without
     #: (3000 steps, 2026-11-28), no gain elsewhere; removed
     removed_options = {"latent_constraint": 0.0}
@@ -194,6 +200,7 @@ class CausalBEGANStage(ImageStage):
         do_fraction: float | None = None,
         decorrelate: float | None = None,
         film: bool | None = None,
+        labeler_learning_rate: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -239,6 +246,7 @@ class CausalBEGANStage(ImageStage):
                 )  # fmt: skip
             },
             decorrelate=float(o.get("decorrelate", 0.0)),
+            labeler_learning_rate=float(o.get("labeler_learning_rate", 0.0)),
             name="causal_began",
         )
 

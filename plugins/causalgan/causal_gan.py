@@ -93,6 +93,8 @@ class CausalGAN(ImageGAN):
             k label logits then z.
         pool_size: rows of ``label_pool``.
         learning_rate, beta_1, beta_2: Adam's, for all four networks.
+        labeler_learning_rate: the Labeler's and Anti-Labeler's learning rate
+            (0: ``learning_rate``).
         generator_updates: generator updates per train step.
         label_weight: of the Labeler term in the generator's loss.
         k_decay_steps: the Anti-Labeler's weight decays by ``exp(-1/k_decay_steps)`` a step.
@@ -116,6 +118,7 @@ class CausalGAN(ImageGAN):
     config_keys = (
         "learning_rate", "beta_1", "beta_2", "generator_updates", "label_weight",
         "k_decay_steps", "balance_labels", "labeler_augment", "labeler_fakes",
+        "labeler_learning_rate",
     )  # fmt: skip
     metric_names = (
         "d_loss", "g_loss", "g_adversarial", "labeler_loss", "g_label_loss",
@@ -144,6 +147,7 @@ class CausalGAN(ImageGAN):
         decorrelate: float = 0.0,
         labeler_augment: bool = False,
         labeler_fakes: bool = False,
+        labeler_learning_rate: float = 0.0,
         **kwargs,
     ):
         super().__init__(
@@ -169,11 +173,13 @@ class CausalGAN(ImageGAN):
         self.balance_labels = bool(balance_labels)
         self.labeler_augment = bool(labeler_augment)
         self.labeler_fakes = bool(labeler_fakes)
+        self.labeler_learning_rate = float(labeler_learning_rate)
+        rates = dict.fromkeys(("generator", "discriminator"), learning_rate)
+        labeler_rate = self.labeler_learning_rate or learning_rate
+        rates.update(dict.fromkeys(("labeler", "anti_labeler"), labeler_rate))
         self.optimizers = {
-            name: keras.optimizers.Adam(
-                learning_rate, beta_1=beta_1, beta_2=beta_2, name=f"{name}_adam"
-            )
-            for name in ("generator", "discriminator", "labeler", "anti_labeler")
+            name: keras.optimizers.Adam(rate, beta_1=beta_1, beta_2=beta_2, name=f"{name}_adam")
+            for name, rate in rates.items()
         }
 
     def optimizer_variables(self):

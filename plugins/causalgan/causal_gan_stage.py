@@ -78,6 +78,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "film": True,
         "labeler_augment": True,
         "labeler_fakes": False,
+        "labeler_learning_rate": 0.0,
         "jit_compile": "auto",
     },
     # the paper's networks and schedule: two generator steps per iteration and
@@ -108,6 +109,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "film": False,
         "labeler_augment": False,
         "labeler_fakes": False,
+        "labeler_learning_rate": 0.0,
         "jit_compile": "auto",
     },
 }
@@ -137,6 +139,8 @@ class CausalGANStage(ImageStage):
             features (0 kernels: none).
         discriminator_norm: ``"none"`` or ``"layer"`` (never batch norm).
         learning_rate, beta_1, beta_2: Adam's, for all networks.
+        labeler_learning_rate: the Labeler's and Anti-Labeler's own learning
+            rate (0: ``learning_rate``, the paper's).
         batch_size: images per step (``fit``'s default).
         steps: training steps a run takes by default (``ckgan run``).
         generator_updates: generator updates per step (each step updates the
@@ -182,12 +186,14 @@ class CausalGANStage(ImageStage):
         "label_weight": "[0, inf)",
         "k_decay_steps": "(0, inf)",
         "decorrelate": "[0, inf)",
+        "labeler_learning_rate": "[0, inf)",
     }
     added_options = {
         "decorrelate": 0.0,
         "film": False,
         "labeler_augment": False,
         "labeler_fakes": False,
+        "labeler_learning_rate": 0.0,
     }  # runs saved before it trained without
     positive_options = (
         "noise_dim", "width", "labeler_width", "kernel_size", "batch_size", "steps",
@@ -222,6 +228,7 @@ class CausalGANStage(ImageStage):
         film: bool | None = None,
         labeler_augment: bool | None = None,
         labeler_fakes: bool | None = None,
+        labeler_learning_rate: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -283,6 +290,7 @@ class CausalGANStage(ImageStage):
             decorrelate=float(o.get("decorrelate", 0.0)),
             labeler_augment=bool(o.get("labeler_augment", False)),
             labeler_fakes=bool(o.get("labeler_fakes", False)),
+            labeler_learning_rate=float(o.get("labeler_learning_rate", 0.0)),
             name="causal_gan",
         )
 
