@@ -50,9 +50,6 @@ class CausalBEGAN(ImageGAN):
             pairs of the batch (sharing labels when on; Mao et al. 2019).
             0: off, the paper's loss.
         seed: of the ``keras.random.SeedGenerator``.
-        decorrelate: 0 (the paper's), or the clip of the weights that make the
-            labels independent in ``Llab(x)``'s rows (``row_weights``), so that
-            the Labeler cannot read one attribute as evidence for another.
     """
 
     network_names = ("generator", "ema_generator", "autoencoder", "labeler")
@@ -87,7 +84,6 @@ class CausalBEGAN(ImageGAN):
         ema_decay: float = 0.999,
         mode_seeking: float = 0.0,
         seed: int | None = None,
-        decorrelate: float = 0.0,
         labeler_learning_rate: float = 0.0,
         **kwargs,
     ):
@@ -103,7 +99,6 @@ class CausalBEGAN(ImageGAN):
             pool_size,
             ema_decay,
             seed,
-            decorrelate,
             **kwargs,
         )
         self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
@@ -177,8 +172,7 @@ class CausalBEGAN(ImageGAN):
             error = ops.abs(self.autoencoder.decoder(codes) - both)
             recon_real, recon_fake = ops.mean(error[:b]), ops.mean(error[b:])
             p = ops.sigmoid(self.labeler(both))
-            rows = self.row_weights(labels)
-            label_real = ops.mean(rows * ops.mean(ops.square(p[:b] - labels), axis=-1))
+            label_real = ops.mean(ops.square(p[:b] - labels))
             label_fake = ops.mean(ops.square(p[b:] - fake_labels))
             d_loss = recon_real - k_t * recon_fake + label_real - l_t * label_fake
             g_loss = recon_fake + z_t * label_fake

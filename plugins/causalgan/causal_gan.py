@@ -63,8 +63,6 @@ class CausalGAN(ImageGAN):
     Losses (sigmoid cross-entropy CE, D a logit, L and AL k logits):
       * D: ``CE(D(x), 1) + CE(D(G), 0)``;
       * Labeler: ``CE(L(x), l_real)``; Anti-Labeler: ``CE(AL(G), l_fake)``;
-        with ``decorrelate``, each row of both weighs ``row_weights`` of its
-        labels, so that neither can read one attribute as evidence for another;
       * G: ``CE(D(G), 1) + label_weight * CE(L(G), l_fake) - k_t CE(AL(G), l_fake)``
         with ``k_t = exp(-t / k_decay_steps)`` at train step ``t``.
     With ``labeler_fakes`` the Labeler is a twin classifier (ADC-GAN, Hou et
@@ -103,8 +101,6 @@ class CausalGAN(ImageGAN):
             per attribute value by its rarity (``label_weights``); off: the
             paper's plain mean, where rare values barely count.
         seed: of the ``keras.random.SeedGenerator``.
-        decorrelate: 0 (the paper's), or the clip of the weights that make the
-            labels independent in the Labeler's and Anti-Labeler's rows.
         labeler_augment: the Labeler and Anti-Labeler see every image, real
             or generated (also in the generator's label terms), softened at
             random: half of them blurred (3x3 mean), all with Gaussian pixel
@@ -144,7 +140,6 @@ class CausalGAN(ImageGAN):
         ema_decay: float = 0.999,
         balance_labels: bool = False,
         seed: int | None = None,
-        decorrelate: float = 0.0,
         labeler_augment: bool = False,
         labeler_fakes: bool = False,
         labeler_learning_rate: float = 0.0,
@@ -163,7 +158,6 @@ class CausalGAN(ImageGAN):
             pool_size,
             ema_decay,
             seed,
-            decorrelate,
             **kwargs,
         )
         self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
@@ -254,18 +248,16 @@ class CausalGAN(ImageGAN):
             d_loss = _bce(ops.ones_like(real), real) + _bce(
                 ops.zeros_like(fake_logits), fake_logits
             )
-            rows = self.row_weights(labels)[:, None]
-            weights = self.label_weights(labels, rates) * rows
-            fake_rows = self.row_weights(fake_labels)[:, None]
+            weights = self.label_weights(labels, rates)
             if self.labeler_fakes:  # the twin: real images' labels and generated ones'
                 twin = self.labeler(self.soften(ops.concatenate([images, fake], axis=0)))
-                fake_weights = self.label_weights(fake_labels, rates) * fake_rows
+                fake_weights = self.label_weights(fake_labels, rates)
                 l_loss = _twin_ce(twin[:b], labels, weights) + _twin_ce(
                     twin[b:], 2.0 + fake_labels, fake_weights
                 )
             else:
                 l_loss = _weighted_bce(labels, self.labeler(self.soften(images)), weights)
-            a_loss = _weighted_bce(fake_labels, self.anti_labeler(self.soften(fake)), fake_rows)
+            a_loss = _bce(fake_labels, self.anti_labeler(self.soften(fake)))
             return d_loss + l_loss + a_loss, (d_loss, l_loss, a_loss, real, fake_logits)
 
         _, aux, grads = backend.value_and_grad(critics_loss, sum(var_lists, []))
