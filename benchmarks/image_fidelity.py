@@ -4,7 +4,7 @@ Run by hand::
 
     python benchmarks/image_fidelity.py [--cases causalgan:paper causalbegan:full]
         [--seeds 0 1] [--steps N [N ...]] [--labels wgan] [--data synthfaces]
-        [--image-option K=V ...] [--n 1000] [--runs DIR] [--output PATH]
+        [--image-option K=V ...] [--n 1000] [--fair-data DIR] [--runs DIR] [--output PATH]
 
 For each case (image stage and graph), seed and step count it trains a run
 with ``ckgan run`` (quick preset; the image stage's default steps unless
@@ -171,11 +171,20 @@ class IndependentFaces:
         return self._images[split, size]
 
 
-def fair_judge(size: int):
-    """The fair judge at ``size`` (trained once, about 8 minutes on 2 cores, then cached)."""
+def fair_judge(size: int, fair_data: Path | None = None):
+    """The fair judge at ``size``: of synthfaces, or of the folder ``fair_data``.
+
+    ``fair_data``: a scene rendered with independent labels (``render_scene.py
+    --independent``). Trained once (about 8 minutes on 2 cores for synthfaces),
+    then cached.
+    """
     from ckgan.judge import Judge
 
-    return Judge.for_dataset(IndependentFaces(), size, verbose=0)
+    if fair_data is None:
+        return Judge.for_dataset(IndependentFaces(), size, verbose=0)
+    from ckgan.userdata import open_user_data
+
+    return Judge.for_dataset(open_user_data(fair_data), size, verbose=0)
 
 
 def _read(judge, images, nodes) -> np.ndarray:
@@ -214,8 +223,10 @@ def judge_ceiling(size: int = 32, n: int = 400) -> dict:
     return out
 
 
-def fair_numbers(run_dir: Path, per_case: int = 200, seed: int = 0) -> dict:
-    """The label numbers of a synthfaces run read by the fair judge.
+def fair_numbers(
+    run_dir: Path, per_case: int = 200, seed: int = 0, fair_data: Path | None = None
+) -> dict:
+    """The label numbers of a run read by the fair judge (``fair_judge(size, fair_data)``).
 
     Shown under each single-node do (``per_case`` images), the rare-context
     share (up to ``2 per_case`` images), observational agreement (``5
@@ -226,7 +237,7 @@ def fair_numbers(run_dir: Path, per_case: int = 200, seed: int = 0) -> dict:
 
     run = Run(run_dir)
     stage, nodes = run.image_stage, list(run.graph.nodes)
-    judge = fair_judge(stage.size)
+    judge = fair_judge(stage.size, fair_data)
     data_labels = run.dataset.labels("train", nodes)
 
     def read(labels, offset=0):
@@ -272,6 +283,9 @@ def main(argv=None) -> None:
     parser.add_argument("--label-steps", type=int, default=None)
     parser.add_argument("--image-option", action="append", default=[], metavar="K=V")
     parser.add_argument("--n", type=int, default=1000, help="images per evaluate measurement")
+    parser.add_argument("--fair-data", type=Path, default=None,
+                        help="a user-data folder of independent labels (render_scene.py "
+                             "--independent) whose judge reads the runs too")  # fmt: skip
     parser.add_argument("--runs", type=Path, default=None,
                         help="folder for the run folders (default: a temporary one)")  # fmt: skip
     parser.add_argument("--output", type=Path, default=ROOT / "results" / "image_fidelity.json")
@@ -313,9 +327,9 @@ def main(argv=None) -> None:
                     "evaluate_seconds": round(eval_s, 1),
                     **summarise(result, stage),
                 }
-                if args.data == "synthfaces":
+                if args.data == "synthfaces" or args.fair_data:
                     began = time.perf_counter()
-                    fair = fair_numbers(out)
+                    fair = fair_numbers(out, fair_data=args.fair_data)
                     fair["seconds"] = round(time.perf_counter() - began, 1)
                     entry["fair_judge"] = fair
                     entry["targets_fair_judge"] = check(
