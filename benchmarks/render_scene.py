@@ -19,6 +19,9 @@ rare, for checking the image stages outside synthfaces:
 
 Labels follow the graph's tables exactly, so a do() on any node has a known
 answer; images are 32x32 RGB, flip-safe (no label depends on left or right).
+``--independent`` draws every label 1 with probability 1/2 on its own instead:
+the training data of a fair judge for the scene (``image_fidelity.py
+--fair-data``), one that cannot read one label off another.
 """
 
 from __future__ import annotations
@@ -113,11 +116,19 @@ def render_beacons(labels: np.ndarray, rng: np.random.Generator, size: int = 32)
     return images
 
 
-def write_scene(name: str, out: Path, n: int = 12_000, seed: int = 0) -> Path:
-    """Write ``n`` images of scene ``name``, ``labels.csv`` and ``graph.adjlist`` into ``out``."""
+def write_scene(
+    name: str, out: Path, n: int = 12_000, seed: int = 0, independent: bool = False
+) -> Path:
+    """Write ``n`` images of scene ``name``, ``labels.csv`` and ``graph.adjlist`` into ``out``.
+
+    ``independent``: every label 1 with probability 1/2, independently (no causal links).
+    """
     rng = np.random.default_rng(seed)
     scene = SCENES[name]
-    labels = {"shapes": shapes_labels, "beacons": beacons_labels}[name](rng, n)
+    if independent:
+        labels = (rng.random((n, len(scene["nodes"]))) < 0.5).astype(np.uint8)
+    else:
+        labels = {"shapes": shapes_labels, "beacons": beacons_labels}[name](rng, n)
     images = {"shapes": render_shapes, "beacons": render_beacons}[name](labels, rng)
     (out / "images").mkdir(parents=True, exist_ok=True)
     with open(out / "labels.csv", "w", newline="") as f:
@@ -142,8 +153,10 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--n", type=int, default=12_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--independent", action="store_true",
+                        help="labels independent, each 1 with probability 1/2")  # fmt: skip
     args = parser.parse_args(argv)
-    print(write_scene(args.scene, args.out, args.n, args.seed))
+    print(write_scene(args.scene, args.out, args.n, args.seed, args.independent))
 
 
 if __name__ == "__main__":

@@ -19,48 +19,6 @@ from keras import ops
 
 from .training import GANModel
 
-#: rows of the decorrelating weight table: one per label vector up to 16 labels
-WEIGHT_TABLE = 2**16
-
-
-def _powers(k: int) -> np.ndarray:
-    return np.array([2 ** (i % 16) for i in range(k)], "float32")
-
-
-def label_key(labels: np.ndarray) -> np.ndarray:
-    """Each 0/1 label row's index in the weight table.
-
-    The binary number of the row's labels; beyond 16 labels bit ``i`` counts
-    as bit ``i mod 16``, so some label vectors share a weight.
-    """
-    labels = np.asarray(labels) >= 0.5
-    return (labels @ _powers(labels.shape[-1])).astype(np.int64) % WEIGHT_TABLE
-
-
-def decorrelating_table(labels: np.ndarray, clip: float) -> np.ndarray:
-    """Per label vector, the weight that makes the labels independent: ``(WEIGHT_TABLE,)``.
-
-    A row with label vector ``l`` weighs ``prod_i P(l_i) / P(l)`` (the
-    data's marginals and joint), clipped to ``[1 / clip, clip]`` and scaled
-    so that the data's rows weigh 1 on average. Under these weights every
-    label is independent of the others (up to the clip), so a Labeler
-    gains nothing from reading one attribute as evidence for another (grey
-    hair, which comes with age and with men, for Bald). A vector the data
-    never hold gets ``clip`` times the scale.
-    """
-    labels = np.asarray(labels) >= 0.5
-    if not len(labels):
-        return np.ones(WEIGHT_TABLE, "float32")
-    rates = labels.mean(axis=0)
-    keys = label_key(labels)
-    counts = np.bincount(keys, minlength=WEIGHT_TABLE).astype(float)
-    joint = counts[keys] / len(labels)
-    independent = np.prod(np.where(labels, rates, 1.0 - rates), axis=1)
-    weights = np.clip(independent / joint, 1.0 / clip, clip)
-    table = np.full(WEIGHT_TABLE, float(clip))
-    table[keys] = weights
-    return (table / weights.mean()).astype("float32")
-
 
 class ImageGAN(GANModel):
     """Base of the image stages' models: generator, its moving average, critics.
@@ -78,10 +36,6 @@ class ImageGAN(GANModel):
         pool_size: rows of ``label_pool``.
         ema_decay: of the moving average (warmed up as ``(1 + t) / (10 + t)``).
         seed: of the ``keras.random.SeedGenerator``.
-        decorrelate: 0, or the clip ``c`` of the weights that make the labels
-            independent in the Labelers' training rows (``row_weights``; the
-            table, ``label_weight_table``, is filled by ``decorrelating_table``
-            before training and saved with the model).
     """
 
     network_names: tuple[str, ...] = ("generator", "ema_generator")
@@ -96,7 +50,6 @@ class ImageGAN(GANModel):
         pool_size: int,
         ema_decay: float,
         seed: int | None,
-        decorrelate: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -113,11 +66,6 @@ class ImageGAN(GANModel):
             name="label_pool",
         )
         self.step_counter = keras.Variable(0, dtype="int32", trainable=False, name="step")
-        self.decorrelate = float(decorrelate)
-        if self.decorrelate:  # only then: models saved without it keep their variables
-            self.label_weight_table = keras.Variable(
-                np.ones(WEIGHT_TABLE, "float32"), trainable=False, name="label_weight_table"
-            )
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
         self.optimizers: dict[str, keras.optimizers.Optimizer] = {}
         self._all_built = False
@@ -164,14 +112,6 @@ class ImageGAN(GANModel):
         index = keras.random.randint((rows,), 0, self.pool_size, seed=self.seed_generator)
         return ops.cast(ops.take(self.label_pool, index, axis=0) >= 0.5, "float32")
 
-    def row_weights(self, labels):
-        """``(rows,)`` weights of label rows that decorrelate them (1 when off)."""
-        if not self.decorrelate:
-            return ops.ones((labels.shape[0],))
-        bits = ops.multiply(ops.cast(labels >= 0.5, "float32"), _powers(labels.shape[-1]))
-        key = ops.cast(ops.sum(bits, axis=-1), "int32") % WEIGHT_TABLE
-        return ops.take(self.label_weight_table, key, axis=0)
-
     def end_step(self) -> None:
         """Count the step and move the generator's average towards its weights."""
         self.step_counter.assign_add(1)
@@ -200,7 +140,6 @@ class ImageGAN(GANModel):
             "pool_size": self.pool_size,
             "ema_decay": self.ema_decay,
             "seed": self.seed,
-            "decorrelate": self.decorrelate,
         }
         own = {key: getattr(self, key) for key in self.config_keys}
         return {**super().get_config(), **nets, **base, **own}

@@ -18,7 +18,7 @@ from ckgan_plugins.causalgan.causal_gan_stage import CausalGANStage
 from ckgan_plugins.causalgan.dcgan_generator import DCGANGenerator
 from fakes.images import Blocks
 
-from ckgan import CausalGraph
+from ckgan import CausalGraph, CkganError
 from ckgan.images import CONFIG_FILE, ImageStage
 from ckgan.tabular import TabularLabelGenerator
 
@@ -100,7 +100,7 @@ STAGES = [
 
 @pytest.mark.parametrize(("cls", "options"), STAGES, ids=["causalgan", "causalbegan"])
 def test_a_stage_with_film_trains_saves_and_loads(cls, options, label_generator, tmp_path):
-    stage = cls(NODES, 16, noise_dim=8, batch_size=8, film=True, decorrelate=10, **options)
+    stage = cls(NODES, 16, noise_dim=8, batch_size=8, film=True, **options)
     stage.fit(Blocks(), label_generator, steps=2, verbose=0)
     assert stage.model.generator.labels == 3
     stage.save(tmp_path)
@@ -112,27 +112,68 @@ def test_a_stage_with_film_trains_saves_and_loads(cls, options, label_generator,
 
 @pytest.mark.parametrize(("cls", "options"), STAGES, ids=["causalgan", "causalbegan"])
 def test_a_stage_saved_before_the_new_options_still_loads(cls, options, tmp_path):
-    stage = cls(NODES, 16, noise_dim=8, film=False, decorrelate=0, **options)
+    stage = cls(NODES, 16, noise_dim=8, film=False, **options)
     stage.save(tmp_path)
     saved = json.loads((tmp_path / CONFIG_FILE).read_text())
-    for key in ("film", "decorrelate"):
+    for key in ("film", "labeler_learning_rate"):
         del saved["config"][key]
+    saved["config"]["decorrelate"] = 0.0  # removed since, off: it loads
     (tmp_path / CONFIG_FILE).write_text(json.dumps(saved))
     loaded = ImageStage.load(tmp_path)
-    assert loaded.options["film"] is False and loaded.options["decorrelate"] == 0.0
+    assert loaded.options["film"] is False and loaded.options["labeler_learning_rate"] == 0
+    assert "decorrelate" not in loaded.options
     labels = np.array([[1, 0, 1]])
     np.testing.assert_array_equal(stage.generate(labels, seed=2), loaded.generate(labels, seed=2))
+    saved["config"]["decorrelate"] = 20.0  # trained with it: a clear error, not another model
+    (tmp_path / CONFIG_FILE).write_text(json.dumps(saved))
+    with pytest.raises(CkganError, match="decorrelate"):
+        ImageStage.load(tmp_path)
 
 
 @pytest.mark.parametrize(("cls", "options"), STAGES, ids=["causalgan", "causalbegan"])
 def test_the_paper_preset_keeps_the_papers_losses_and_trains(cls, options, label_generator):
     stage = cls(NODES, 16, preset="paper", noise_dim=8, batch_size=8, **options)
-    for key in ("film", "decorrelate", "labeler_augment", "balance_labels", "projection"):
+    for key in (
+        "film", "labeler_augment", "labeler_learning_rate", "balance_labels", "projection",
+    ):  # fmt: skip
         assert not stage.options.get(key), key
     log = stage.fit(Blocks(), label_generator, steps=2, verbose=0)
     assert all(np.isfinite(v) for v in log[-1].values())
     model = stage.model
-    assert model.generator.labels == 0 and model.decorrelate == 0
+    assert model.generator.labels == 0
     if hasattr(model, "soften"):
         x = np.ones((2, 16, 16, 3), "float32")
         np.testing.assert_array_equal(np.asarray(model.soften(x)), x)
+
+
+def test_a_twin_labeler_trains_saves_and_loads(label_generator, tmp_path):
+    options = dict(STAGES[0][1], noise_dim=8, batch_size=8, labeler_fakes=True)
+    stage = CausalGANStage(NODES, 16, **options)
+    log = stage.fit(Blocks(), label_generator, steps=2, verbose=0)
+    assert all(np.isfinite(v) for v in log[-1].values())
+    assert stage.model.labeler.num_outputs == 4 * len(NODES)
+    stage.save(tmp_path)
+    loaded = ImageStage.load(tmp_path)
+    assert loaded.options["labeler_fakes"] is True
+    labels = np.array([[0, 1, 0], [1, 0, 1]])
+    np.testing.assert_array_equal(stage.generate(labels, seed=1), loaded.generate(labels, seed=1))
+
+
+@pytest.mark.parametrize(("cls", "options"), STAGES, ids=["causalgan", "causalbegan"])
+def test_a_labeler_with_its_own_learning_rate_trains_saves_and_loads(
+    cls, options, label_generator, tmp_path
+):
+    stage = cls(NODES, 16, noise_dim=8, batch_size=8, labeler_learning_rate=1e-3, **options)
+    log = stage.fit(Blocks(), label_generator, steps=2, verbose=0)
+    assert all(np.isfinite(v) for v in log[-1].values())
+    rates = {
+        name: float(keras.ops.convert_to_numpy(opt.learning_rate))
+        for name, opt in stage.model.optimizers.items()
+    }
+    assert rates["labeler"] == pytest.approx(1e-3)
+    assert rates["generator"] == pytest.approx(stage.options["learning_rate"])
+    stage.save(tmp_path)
+    loaded = ImageStage.load(tmp_path)
+    assert loaded.options["labeler_learning_rate"] == 1e-3
+    labels = np.array([[0, 1, 0], [1, 0, 1]])
+    np.testing.assert_array_equal(stage.generate(labels, seed=1), loaded.generate(labels, seed=1))

@@ -38,6 +38,9 @@ class CausalBEGAN(ImageGAN):
         noise_dim: z's dimension (``U[-1, 1]``).
         pool_size: rows of ``label_pool``.
         learning_rate, beta_1, beta_2: Adam's, for both sides.
+        labeler_learning_rate: 0 (the paper's: the Labeler shares the
+            autoencoder's optimizer), or the Labeler's own Adam learning rate
+            (a third optimizer, ``"labeler"``).
         lr_halve_every: halve the learning rate every so many steps (0: never).
         gamma, gamma_label, zeta: the three margins.
         lambda_k, lambda_l, lambda_z: the rates of ``k_t``, ``l_t``, ``z_t``.
@@ -47,15 +50,12 @@ class CausalBEGAN(ImageGAN):
             pairs of the batch (sharing labels when on; Mao et al. 2019).
             0: off, the paper's loss.
         seed: of the ``keras.random.SeedGenerator``.
-        decorrelate: 0 (the paper's), or the clip of the weights that make the
-            labels independent in ``Llab(x)``'s rows (``row_weights``), so that
-            the Labeler cannot read one attribute as evidence for another.
     """
 
     network_names = ("generator", "ema_generator", "autoencoder", "labeler")
     config_keys = (
         "learning_rate", "beta_1", "beta_2", "lr_halve_every", "gamma", "gamma_label",
-        "zeta", "lambda_k", "lambda_l", "lambda_z", "mode_seeking",
+        "zeta", "lambda_k", "lambda_l", "lambda_z", "mode_seeking", "labeler_learning_rate",
     )  # fmt: skip
     metric_names = (
         "d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "label_fake",
@@ -84,7 +84,7 @@ class CausalBEGAN(ImageGAN):
         ema_decay: float = 0.999,
         mode_seeking: float = 0.0,
         seed: int | None = None,
-        decorrelate: float = 0.0,
+        labeler_learning_rate: float = 0.0,
         **kwargs,
     ):
         super().__init__(
@@ -99,7 +99,6 @@ class CausalBEGAN(ImageGAN):
             pool_size,
             ema_decay,
             seed,
-            decorrelate,
             **kwargs,
         )
         self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
@@ -112,8 +111,9 @@ class CausalBEGAN(ImageGAN):
         self.l_t = keras.Variable(0.0, trainable=False, name="l_t")
         self.z_t = keras.Variable(0.0, trainable=False, name="z_t")
 
-        def adam(name):
-            lr = learning_rate
+        self.labeler_learning_rate = float(labeler_learning_rate)
+
+        def adam(name, lr=learning_rate):
             if self.lr_halve_every > 0:
                 lr = keras.optimizers.schedules.ExponentialDecay(
                     learning_rate, self.lr_halve_every, 0.5, staircase=True
@@ -124,11 +124,19 @@ class CausalBEGAN(ImageGAN):
             "generator": adam("generator_adam"),
             "discriminator": adam("discriminator_adam"),
         }
+        if self.labeler_learning_rate:
+            self.optimizers["labeler"] = adam("labeler_adam", self.labeler_learning_rate)
 
     def optimizer_variables(self):
+        if not self.labeler_learning_rate:
+            return {
+                "generator": self.generator.trainable_variables,
+                "discriminator": self._discriminator_variables(),
+            }
         return {
             "generator": self.generator.trainable_variables,
-            "discriminator": self._discriminator_variables(),
+            "discriminator": self.autoencoder.trainable_variables,
+            "labeler": self.labeler.trainable_variables,
         }
 
     def _discriminator_variables(self):
@@ -165,8 +173,7 @@ class CausalBEGAN(ImageGAN):
             error = ops.abs(self.autoencoder.decoder(codes) - both)
             recon_real, recon_fake = ops.mean(error[:b]), ops.mean(error[b:])
             p = ops.sigmoid(self.labeler(both))
-            rows = self.row_weights(labels)
-            label_real = ops.mean(rows * ops.mean(ops.square(p[:b] - labels), axis=-1))
+            label_real = ops.mean(ops.square(p[:b] - labels))
             label_fake = ops.mean(ops.square(p[b:] - fake_labels))
             d_loss = recon_real - k_t * recon_fake + label_real - l_t * label_fake
             g_loss = recon_fake + z_t * label_fake
@@ -185,7 +192,12 @@ class CausalBEGAN(ImageGAN):
             losses, [d_vars, g_vars]
         )
         recon_real, recon_fake, label_real, label_fake, spread = aux
-        self.optimizers["discriminator"].apply(d_grads, d_vars)
+        if self.labeler_learning_rate:  # the autoencoder's and the Labeler's own steps
+            n = len(self.autoencoder.trainable_variables)
+            self.optimizers["discriminator"].apply(d_grads[:n], d_vars[:n])
+            self.optimizers["labeler"].apply(d_grads[n:], d_vars[n:])
+        else:
+            self.optimizers["discriminator"].apply(d_grads, d_vars)
         self.optimizers["generator"].apply(g_grads, g_vars)
 
         b_k = self.gamma * recon_real - recon_fake

@@ -61,9 +61,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "ema_decay": 0.999,
         "mode_seeking": 0.01,
         "minibatch_std": True,
-        "do_fraction": 0.0,
-        "decorrelate": 0.0,
         "film": False,
+        "labeler_learning_rate": 0.0,
         "jit_compile": "auto",
     },
     # the reference code's settings
@@ -89,9 +88,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "ema_decay": 0.999,
         "mode_seeking": 0.0,
         "minibatch_std": False,
-        "do_fraction": 0.0,
-        "decorrelate": 0.0,
         "film": False,
+        "labeler_learning_rate": 0.0,
         "jit_compile": "auto",
     },
 }
@@ -118,6 +116,8 @@ class CausalBEGANStage(ImageStage):
         labeler_width: the Labeler encoder's first channels.
         code_dim: the autoencoder's code.
         learning_rate, beta_1, beta_2: Adam's, for both sides.
+        labeler_learning_rate: 0 (the paper's: the Labeler trains with the
+            autoencoder's optimizer), or its own Adam learning rate.
         lr_halve_every: halve the learning rate every so many steps (0: never).
         batch_size: images per step (``fit``'s default).
         steps: training steps a run takes by default (``ckgan run``).
@@ -128,14 +128,6 @@ class CausalBEGANStage(ImageStage):
             makes images sharing labels differ with z (0: off, the paper's).
         minibatch_std: let the autoencoder's encoder see how varied the real
             and the generated half of a batch are (off: the paper's).
-        do_fraction: share of the generator's label rows drawn under
-            single-node do(X=0/1) rather than from the label stage, so that it
-            practises combinations outside the data (0: the paper's).
-        decorrelate: 0 (the paper's), or ``c`` >= 1: the Labeler's (and
-            Anti-Labeler's) rows weigh ``prod_i P(l_i) / P(l)`` of their label
-            vector ``l``, clipped to ``[1/c, c]``, so that under its training
-            distribution the labels are independent and it cannot read one
-            attribute as evidence for another (grey hair for Bald).
         film: every block of the generator modulated by the labels (FiLM;
             off: the paper's, labels at the input only).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
@@ -155,12 +147,15 @@ class CausalBEGANStage(ImageStage):
         "lambda_l": "[0, inf)",
         "lambda_z": "[0, inf)",
         "mode_seeking": "[0, inf)",
-        "decorrelate": "[0, inf)",
+        "labeler_learning_rate": "[0, inf)",
     }
-    added_options = {"decorrelate": 0.0, "film": False}  # runs saved before it trained without
+    #: options runs saved before them trained without, and the value in effect then
+    added_options = {"film": False, "labeler_learning_rate": 0.0}
     #: latent_constraint (BEGAN-CS): head_x spread 0.23-0.38 at 0.1 against 0.65 without
     #: (3000 steps, 2026-11-28), no gain elsewhere; removed
-    removed_options = {"latent_constraint": 0.0}
+    #: decorrelate, do_fraction: no gain on causalgan (see its stage), never measured
+    #: to help here
+    removed_options = {"latent_constraint": 0.0, "decorrelate": 0.0, "do_fraction": 0.0}
     positive_options = (
         "noise_dim", "width", "labeler_width", "code_dim", "batch_size", "steps",
     )  # fmt: skip
@@ -191,9 +186,8 @@ class CausalBEGANStage(ImageStage):
         ema_decay: float | None = None,
         mode_seeking: float | None = None,
         minibatch_std: bool | None = None,
-        do_fraction: float | None = None,
-        decorrelate: float | None = None,
         film: bool | None = None,
+        labeler_learning_rate: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -206,6 +200,8 @@ class CausalBEGANStage(ImageStage):
             raise CkganError("option hidden must be 0 (no hidden layer) or a number of units")
         if float(options["mode_seeking"]) < 0:
             raise CkganError("option mode_seeking must be 0 (off) or positive")
+        if float(options["labeler_learning_rate"]) < 0:
+            raise CkganError("option labeler_learning_rate must be 0 (the shared rate) or positive")
         super().__init__(nodes, size, **options)
 
     def build_model(self) -> CausalBEGAN:
@@ -238,7 +234,7 @@ class CausalBEGANStage(ImageStage):
                     "mode_seeking",
                 )  # fmt: skip
             },
-            decorrelate=float(o.get("decorrelate", 0.0)),
+            labeler_learning_rate=float(o.get("labeler_learning_rate", 0.0)),
             name="causal_began",
         )
 

@@ -26,6 +26,25 @@ def _weighted_bce(targets, logits, weights):
     return ops.mean(weights * ops.binary_crossentropy(targets, logits, from_logits=True))
 
 
+def _twin_ce(logits, classes, weights):
+    """Mean softmax cross-entropy of a twin Labeler's ``(rows, 4k)`` logits, weighted per element.
+
+    Per attribute four classes, (real, 0), (real, 1), (generated, 0),
+    (generated, 1), each attribute's logits adjacent; ``classes`` ``(rows, k)``
+    in 0..3.
+    """
+    k = classes.shape[-1]
+    log_p = ops.log_softmax(ops.reshape(logits, (-1, k, 4)), axis=-1)
+    picked = ops.sum(ops.one_hot(ops.cast(classes, "int32"), 4) * log_p, axis=-1)
+    return -ops.mean(weights * picked)
+
+
+def twin_attribute_logits(logits, k: int):
+    """A twin Labeler's reading of each attribute among real images: ``(rows, k)`` logits."""
+    grouped = ops.reshape(logits, (-1, k, 4))
+    return grouped[..., 1] - grouped[..., 0]
+
+
 def label_logits(labels, magnitudes):
     """CausalGAN's continuous label noise, as logits.
 
@@ -44,10 +63,16 @@ class CausalGAN(ImageGAN):
     Losses (sigmoid cross-entropy CE, D a logit, L and AL k logits):
       * D: ``CE(D(x), 1) + CE(D(G), 0)``;
       * Labeler: ``CE(L(x), l_real)``; Anti-Labeler: ``CE(AL(G), l_fake)``;
-        with ``decorrelate``, each row of both weighs ``row_weights`` of its
-        labels, so that neither can read one attribute as evidence for another;
       * G: ``CE(D(G), 1) + label_weight * CE(L(G), l_fake) - k_t CE(AL(G), l_fake)``
         with ``k_t = exp(-t / k_decay_steps)`` at train step ``t``.
+    With ``labeler_fakes`` the Labeler is a twin classifier (ADC-GAN, Hou et
+    al. 2022): per attribute a softmax over (real, 0), (real, 1), (generated,
+    0), (generated, 1), trained on real images (their labels) and on the
+    generator's (the labels asked for); the generator's label term becomes
+    ``CE(L(G), (real, l)) - CE(L(G), (generated, l))``. A Labeler that never
+    sees generated images can be satisfied by whatever pattern it happens to
+    read as the label (light hair for Bald); the twin learns those patterns
+    as the generator's and stops rewarding them.
     A projection discriminator (``ConvClassifier(projection=k)``) also sees
     the labels: the data's for real images, the ones asked for on fakes.
 
@@ -66,6 +91,8 @@ class CausalGAN(ImageGAN):
             k label logits then z.
         pool_size: rows of ``label_pool``.
         learning_rate, beta_1, beta_2: Adam's, for all four networks.
+        labeler_learning_rate: the Labeler's and Anti-Labeler's learning rate
+            (0: ``learning_rate``).
         generator_updates: generator updates per train step.
         label_weight: of the Labeler term in the generator's loss.
         k_decay_steps: the Anti-Labeler's weight decays by ``exp(-1/k_decay_steps)`` a step.
@@ -74,19 +101,20 @@ class CausalGAN(ImageGAN):
             per attribute value by its rarity (``label_weights``); off: the
             paper's plain mean, where rare values barely count.
         seed: of the ``keras.random.SeedGenerator``.
-        decorrelate: 0 (the paper's), or the clip of the weights that make the
-            labels independent in the Labeler's and Anti-Labeler's rows.
         labeler_augment: the Labeler and Anti-Labeler see every image, real
             or generated (also in the generator's label terms), softened at
             random: half of them blurred (3x3 mean), all with Gaussian pixel
             noise (0.1), so the generator cannot satisfy them with
             high-frequency patterns the judge does not read as the label.
+        labeler_fakes: the Labeler a twin classifier that also learns the
+            generator's images (``labeler`` then has ``4 k`` outputs).
     """
 
     network_names = ("generator", "ema_generator", "discriminator", "labeler", "anti_labeler")
     config_keys = (
         "learning_rate", "beta_1", "beta_2", "generator_updates", "label_weight",
-        "k_decay_steps", "balance_labels", "labeler_augment",
+        "k_decay_steps", "balance_labels", "labeler_augment", "labeler_fakes",
+        "labeler_learning_rate",
     )  # fmt: skip
     metric_names = (
         "d_loss", "g_loss", "g_adversarial", "labeler_loss", "g_label_loss",
@@ -112,8 +140,9 @@ class CausalGAN(ImageGAN):
         ema_decay: float = 0.999,
         balance_labels: bool = False,
         seed: int | None = None,
-        decorrelate: float = 0.0,
         labeler_augment: bool = False,
+        labeler_fakes: bool = False,
+        labeler_learning_rate: float = 0.0,
         **kwargs,
     ):
         super().__init__(
@@ -129,7 +158,6 @@ class CausalGAN(ImageGAN):
             pool_size,
             ema_decay,
             seed,
-            decorrelate,
             **kwargs,
         )
         self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
@@ -138,11 +166,14 @@ class CausalGAN(ImageGAN):
         self.k_decay_steps = float(k_decay_steps)
         self.balance_labels = bool(balance_labels)
         self.labeler_augment = bool(labeler_augment)
+        self.labeler_fakes = bool(labeler_fakes)
+        self.labeler_learning_rate = float(labeler_learning_rate)
+        rates = dict.fromkeys(("generator", "discriminator"), learning_rate)
+        labeler_rate = self.labeler_learning_rate or learning_rate
+        rates.update(dict.fromkeys(("labeler", "anti_labeler"), labeler_rate))
         self.optimizers = {
-            name: keras.optimizers.Adam(
-                learning_rate, beta_1=beta_1, beta_2=beta_2, name=f"{name}_adam"
-            )
-            for name in ("generator", "discriminator", "labeler", "anti_labeler")
+            name: keras.optimizers.Adam(rate, beta_1=beta_1, beta_2=beta_2, name=f"{name}_adam")
+            for name, rate in rates.items()
         }
 
     def optimizer_variables(self):
@@ -218,11 +249,16 @@ class CausalGAN(ImageGAN):
             d_loss = _bce(ops.ones_like(real), real) + _bce(
                 ops.zeros_like(fake_logits), fake_logits
             )
-            rows = self.row_weights(labels)[:, None]
-            weights = self.label_weights(labels, rates) * rows
-            l_loss = _weighted_bce(labels, self.labeler(self.soften(images)), weights)
-            fake_rows = self.row_weights(fake_labels)[:, None]
-            a_loss = _weighted_bce(fake_labels, self.anti_labeler(self.soften(fake)), fake_rows)
+            weights = self.label_weights(labels, rates)
+            if self.labeler_fakes:  # the twin: real images' labels and generated ones'
+                twin = self.labeler(self.soften(ops.concatenate([images, fake], axis=0)))
+                fake_weights = self.label_weights(fake_labels, rates)
+                l_loss = _twin_ce(twin[:b], labels, weights) + _twin_ce(
+                    twin[b:], 2.0 + fake_labels, fake_weights
+                )
+            else:
+                l_loss = _weighted_bce(labels, self.labeler(self.soften(images)), weights)
+            a_loss = _bce(fake_labels, self.anti_labeler(self.soften(fake)))
             return d_loss + l_loss + a_loss, (d_loss, l_loss, a_loss, real, fake_logits)
 
         _, aux, grads = backend.value_and_grad(critics_loss, sum(var_lists, []))
@@ -245,7 +281,13 @@ class CausalGAN(ImageGAN):
                 adversarial = _bce(ops.ones_like(logits), logits)
                 weights = self.label_weights(fake_labels, rates)
                 seen = self.soften(fake)
-                label = _weighted_bce(fake_labels, self.labeler(seen), weights)
+                if self.labeler_fakes:
+                    twin = self.labeler(seen)
+                    label = _twin_ce(twin, fake_labels, weights) - _twin_ce(
+                        twin, 2.0 + fake_labels, weights
+                    )
+                else:
+                    label = _weighted_bce(fake_labels, self.labeler(seen), weights)
                 anti = _bce(fake_labels, self.anti_labeler(seen))
                 loss = adversarial + self.label_weight * label - k_t * anti
                 return loss, (adversarial, label, anti)
