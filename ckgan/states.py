@@ -138,10 +138,6 @@ class Encoding:
                 out[:, i] = np.argmax(vectors[:, a:b], axis=1)
         return out
 
-    def node_columns(self, node: str) -> list[int]:
-        a, b = self.blocks[self.nodes.index(node)]
-        return list(range(a, b))
-
 
 def resolve_value(node: str, states: Sequence[str], value: object, what: str) -> int:
     """The code of ``value`` for ``node``: an integer is a code; text is a state name, or a code.
@@ -175,10 +171,6 @@ def resolve_assignment(graph, values: Mapping[str, object] | None, what: str) ->
     values = dict(values or {})
     graph.check_nodes(values)
     return {node: resolve_value(node, graph.states(node), v, what) for node, v in values.items()}
-
-
-def state_name(states: Sequence[str], code: int) -> str:
-    return states[int(code)]
 
 
 def describe(graph, values: Mapping[str, int]) -> str:
