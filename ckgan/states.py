@@ -138,15 +138,12 @@ class Encoding:
                 out[:, i] = np.argmax(vectors[:, a:b], axis=1)
         return out
 
-    def node_columns(self, node: str) -> list[int]:
-        a, b = self.blocks[self.nodes.index(node)]
-        return list(range(a, b))
-
 
 def resolve_value(node: str, states: Sequence[str], value: object, what: str) -> int:
     """The code of ``value`` for ``node``: an integer is a code; text is a state name, or a code.
 
-    Text names a state first; integer text is a code ``0 .. k-1`` only when
+    Text names a state first (exactly, else ignoring case where that names
+    one state only); integer text is a code ``0 .. k-1`` only when
     the node's state names are not integers themselves (``age=2`` is ``old``
     for young/adult/old; a node with states 1, 2, 3 takes its names only).
     Binary nodes with the default states take ``0`` and ``1``.
@@ -160,6 +157,9 @@ def resolve_value(node: str, states: Sequence[str], value: object, what: str) ->
         text = value.strip()
         if text in states:
             return states.index(text)
+        folded = [s.casefold() for s in states]
+        if folded.count(text.casefold()) == 1:  # high for HIGH, as CSV cells are matched
+            return folded.index(text.casefold())
         if is_integer_text(text) and not numeric_names:
             code = int(text)
     if code is not None and 0 <= code < len(states):
@@ -175,10 +175,6 @@ def resolve_assignment(graph, values: Mapping[str, object] | None, what: str) ->
     values = dict(values or {})
     graph.check_nodes(values)
     return {node: resolve_value(node, graph.states(node), v, what) for node, v in values.items()}
-
-
-def state_name(states: Sequence[str], code: int) -> str:
-    return states[int(code)]
 
 
 def describe(graph, values: Mapping[str, int]) -> str:

@@ -102,6 +102,8 @@ def test_codes_outside_a_node_s_states_are_refused(fitted):
         gen.fit(np.array([[0, 1, 3]], dtype=np.uint8))
     with pytest.raises(CkganError, match=r"--set A=ancient: 'A' has the states lo, mid, hi"):
         gen.sample(5, do={"A": "ancient"})
+    # a name matches ignoring case, as CSV cells do
+    assert (gen.sample(5, do={"A": "HI"}, seed=0)[:, 0] == 2).all()
     with pytest.raises(CkganError, match="values must be 0 or 1"):
         TabularLabelGenerator(CausalGraph(nx.DiGraph([("X", "Y")]))).sample(5, do={"X": 2})
     assert empirical_pmf(np.array([[2, 1, 0]]), graph.cards).argmax() == 2 * 6 + 1 * 3 + 0
