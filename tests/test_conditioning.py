@@ -146,19 +146,6 @@ def test_the_paper_preset_keeps_the_papers_losses_and_trains(cls, options, label
         np.testing.assert_array_equal(np.asarray(model.soften(x)), x)
 
 
-def test_a_twin_labeler_trains_saves_and_loads(label_generator, tmp_path):
-    options = dict(STAGES[0][1], noise_dim=8, batch_size=8, labeler_fakes=True)
-    stage = CausalGANStage(NODES, 16, **options)
-    log = stage.fit(Blocks(), label_generator, steps=2, verbose=0)
-    assert all(np.isfinite(v) for v in log[-1].values())
-    assert stage.model.labeler.num_outputs == 4 * len(NODES)
-    stage.save(tmp_path)
-    loaded = ImageStage.load(tmp_path)
-    assert loaded.options["labeler_fakes"] is True
-    labels = np.array([[0, 1, 0], [1, 0, 1]])
-    np.testing.assert_array_equal(stage.generate(labels, seed=1), loaded.generate(labels, seed=1))
-
-
 @pytest.mark.parametrize(("cls", "options"), STAGES, ids=["causalgan", "causalbegan"])
 def test_a_labeler_with_its_own_learning_rate_trains_saves_and_loads(
     cls, options, label_generator, tmp_path

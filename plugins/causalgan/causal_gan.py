@@ -26,25 +26,6 @@ def _weighted_bce(targets, logits, weights):
     return ops.mean(weights * ops.binary_crossentropy(targets, logits, from_logits=True))
 
 
-def _twin_ce(logits, classes, weights):
-    """Mean softmax cross-entropy of a twin Labeler's ``(rows, 4k)`` logits, weighted per element.
-
-    Per attribute four classes, (real, 0), (real, 1), (generated, 0),
-    (generated, 1), each attribute's logits adjacent; ``classes`` ``(rows, k)``
-    in 0..3.
-    """
-    k = classes.shape[-1]
-    log_p = ops.log_softmax(ops.reshape(logits, (-1, k, 4)), axis=-1)
-    picked = ops.sum(ops.one_hot(ops.cast(classes, "int32"), 4) * log_p, axis=-1)
-    return -ops.mean(weights * picked)
-
-
-def twin_attribute_logits(logits, k: int):
-    """A twin Labeler's reading of each attribute among real images: ``(rows, k)`` logits."""
-    grouped = ops.reshape(logits, (-1, k, 4))
-    return grouped[..., 1] - grouped[..., 0]
-
-
 def label_logits(labels, magnitudes):
     """CausalGAN's continuous label noise, as logits.
 
@@ -65,14 +46,6 @@ class CausalGAN(ImageGAN):
       * Labeler: ``CE(L(x), l_real)``; Anti-Labeler: ``CE(AL(G), l_fake)``;
       * G: ``CE(D(G), 1) + label_weight * CE(L(G), l_fake) - k_t CE(AL(G), l_fake)``
         with ``k_t = exp(-t / k_decay_steps)`` at train step ``t``.
-    With ``labeler_fakes`` the Labeler is a twin classifier (ADC-GAN, Hou et
-    al. 2022): per attribute a softmax over (real, 0), (real, 1), (generated,
-    0), (generated, 1), trained on real images (their labels) and on the
-    generator's (the labels asked for); the generator's label term becomes
-    ``CE(L(G), (real, l)) - CE(L(G), (generated, l))``. A Labeler that never
-    sees generated images can be satisfied by whatever pattern it happens to
-    read as the label (light hair for Bald); the twin learns those patterns
-    as the generator's and stops rewarding them.
     A projection discriminator (``ConvClassifier(projection=k)``) also sees
     the labels: the data's for real images, the ones asked for on fakes.
 
@@ -106,14 +79,12 @@ class CausalGAN(ImageGAN):
             random: half of them blurred (3x3 mean), all with Gaussian pixel
             noise (0.1), so the generator cannot satisfy them with
             high-frequency patterns the judge does not read as the label.
-        labeler_fakes: the Labeler a twin classifier that also learns the
-            generator's images (``labeler`` then has ``4 k`` outputs).
     """
 
     network_names = ("generator", "ema_generator", "discriminator", "labeler", "anti_labeler")
     config_keys = (
         "learning_rate", "beta_1", "beta_2", "generator_updates", "label_weight",
-        "k_decay_steps", "balance_labels", "labeler_augment", "labeler_fakes",
+        "k_decay_steps", "balance_labels", "labeler_augment",
         "labeler_learning_rate",
     )  # fmt: skip
     metric_names = (
@@ -141,7 +112,6 @@ class CausalGAN(ImageGAN):
         balance_labels: bool = False,
         seed: int | None = None,
         labeler_augment: bool = False,
-        labeler_fakes: bool = False,
         labeler_learning_rate: float = 0.0,
         **kwargs,
     ):
@@ -166,7 +136,6 @@ class CausalGAN(ImageGAN):
         self.k_decay_steps = float(k_decay_steps)
         self.balance_labels = bool(balance_labels)
         self.labeler_augment = bool(labeler_augment)
-        self.labeler_fakes = bool(labeler_fakes)
         self.labeler_learning_rate = float(labeler_learning_rate)
         rates = dict.fromkeys(("generator", "discriminator"), learning_rate)
         labeler_rate = self.labeler_learning_rate or learning_rate
@@ -250,14 +219,7 @@ class CausalGAN(ImageGAN):
                 ops.zeros_like(fake_logits), fake_logits
             )
             weights = self.label_weights(labels, rates)
-            if self.labeler_fakes:  # the twin: real images' labels and generated ones'
-                twin = self.labeler(self.soften(ops.concatenate([images, fake], axis=0)))
-                fake_weights = self.label_weights(fake_labels, rates)
-                l_loss = _twin_ce(twin[:b], labels, weights) + _twin_ce(
-                    twin[b:], 2.0 + fake_labels, fake_weights
-                )
-            else:
-                l_loss = _weighted_bce(labels, self.labeler(self.soften(images)), weights)
+            l_loss = _weighted_bce(labels, self.labeler(self.soften(images)), weights)
             a_loss = _bce(fake_labels, self.anti_labeler(self.soften(fake)))
             return d_loss + l_loss + a_loss, (d_loss, l_loss, a_loss, real, fake_logits)
 
@@ -281,13 +243,7 @@ class CausalGAN(ImageGAN):
                 adversarial = _bce(ops.ones_like(logits), logits)
                 weights = self.label_weights(fake_labels, rates)
                 seen = self.soften(fake)
-                if self.labeler_fakes:
-                    twin = self.labeler(seen)
-                    label = _twin_ce(twin, fake_labels, weights) - _twin_ce(
-                        twin, 2.0 + fake_labels, weights
-                    )
-                else:
-                    label = _weighted_bce(fake_labels, self.labeler(seen), weights)
+                label = _weighted_bce(fake_labels, self.labeler(seen), weights)
                 anti = _bce(fake_labels, self.anti_labeler(seen))
                 loss = adversarial + self.label_weight * label - k_t * anti
                 return loss, (adversarial, label, anti)

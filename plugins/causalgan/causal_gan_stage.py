@@ -53,11 +53,30 @@ PRESETS: dict[str, dict[str, Any]] = {
     # 800 steps, film + labeler_augment vs neither): shapes (tuning) shown 0.946
     # vs 0.862, red squares (rare context) 0.97 vs 0.74, agreement 0.967 vs
     # 0.914; beacons (held out): shown 0.904 vs 0.860, agreement 0.942 vs 0.916.
+    # Those numbers came from a judge trained on the data, which reads true bald
+    # women (real faces re-rendered under do(Bald=1)) as bald in 15%, women with
+    # mustaches 15%, men with lipstick 22%. A fair judge (trained on faces
+    # re-rendered with independent labels: 100% on all three) put the same runs
+    # at shown 0.889 (film + labeler_augment) vs 0.809, do(Mustache=1) 0.97, rare
+    # Mustache 0.95: the real gap was Bald. The Labeler was undertrained: 1500
+    # steps at the shared 2e-4 leave it calling light or grey hair bald (precision
+    # 0.23-0.37 on real faces), which the generator draws. Fair judge, 1500 steps
+    # (benchmarks/README.md has the table): labeler_learning_rate 2e-3 and
+    # labeler_width 32: shown 0.943 / 0.949 (seeds 0 / 1) vs 0.879, do(Bald=1)
+    # 0.72 / 0.79 vs 0.15, bald women 0.65 / 0.71 vs 0.14, men with lipstick
+    # 0.99 / 0.93 vs 0.88, agreement 0.955 / 0.959 vs 0.933, FD 7.2 / 6.2 vs 7.7,
+    # P(Male | do(Mustache=1)) 0.40 / 0.41 (exact 0.417), 15-25% more time per
+    # step. 1e-3 at width 16: shown 0.919, Bald 0.42; 2e-3: 0.924, 0.41. Not
+    # kept: a twin Labeler that also learns G's images (ADC-GAN, per attribute
+    # real 0/1 vs generated 0/1): Bald 0.29 vs 0.15 but rare Mustache 0.86 vs
+    # 0.96 and agreement 0.922 vs 0.933 (0.49 / 0.82 / 0.927 with the 1e-3
+    # Labeler); labeler_augment off (2e-3): shown 0.924, men with lipstick 0.91
+    # vs 0.97.
     "quick": {
         "size": 32,
         "noise_dim": 64,
         "width": 32,
-        "labeler_width": 16,
+        "labeler_width": 32,
         "kernel_size": 4,
         "minibatch_kernels": 50,
         "minibatch_dims": 5,
@@ -75,8 +94,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "projection": True,
         "film": True,
         "labeler_augment": True,
-        "labeler_fakes": False,
-        "labeler_learning_rate": 0.0,
+        "labeler_learning_rate": 2e-3,
         "jit_compile": "auto",
     },
     # the paper's networks and schedule: two generator steps per iteration and
@@ -104,7 +122,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "projection": False,
         "film": False,
         "labeler_augment": False,
-        "labeler_fakes": False,
         "labeler_learning_rate": 0.0,
         "jit_compile": "auto",
     },
@@ -156,12 +173,6 @@ class CausalGANStage(ImageStage):
             random (half blurred, all with pixel noise), real and generated,
             also in the generator's loss, so that patterns too fine for a
             judge to read cannot satisfy them (off: the paper's).
-        labeler_fakes: the Labeler also learns the generator's images, as a
-            twin classifier (per attribute: real 0, real 1, generated 0,
-            generated 1; ADC-GAN), and the generator is rewarded for the real
-            class of its labels over the generated one, so that a pattern the
-            Labeler merely happens to read as the label stops paying (off:
-            the paper's Labeler, real images only).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
@@ -178,7 +189,6 @@ class CausalGANStage(ImageStage):
     added_options = {
         "film": False,
         "labeler_augment": False,
-        "labeler_fakes": False,
         "labeler_learning_rate": 0.0,
     }  # runs saved before it trained without
     #: decorrelate (Labeler rows reweighted so that the labels are independent):
@@ -220,7 +230,6 @@ class CausalGANStage(ImageStage):
         projection: bool | None = None,
         film: bool | None = None,
         labeler_augment: bool | None = None,
-        labeler_fakes: bool | None = None,
         labeler_learning_rate: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
@@ -269,7 +278,7 @@ class CausalGANStage(ImageStage):
                 o["minibatch_kernels"],
                 k if o["projection"] else 0,
             ),
-            critic(4 * k if o.get("labeler_fakes") else k, o["labeler_width"], "labeler"),
+            critic(k, o["labeler_width"], "labeler"),
             critic(k, o["labeler_width"], "anti_labeler"),
             num_labels=k,
             noise_dim=o["noise_dim"],
@@ -283,7 +292,6 @@ class CausalGANStage(ImageStage):
             ema_decay=o["ema_decay"],
             balance_labels=bool(o["balance_labels"]),
             labeler_augment=bool(o.get("labeler_augment", False)),
-            labeler_fakes=bool(o.get("labeler_fakes", False)),
             labeler_learning_rate=float(o.get("labeler_learning_rate", 0.0)),
             name="causal_gan",
         )
