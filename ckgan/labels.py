@@ -223,6 +223,8 @@ class LabelGenerator:
             klass = get_registry().get("labels", kind).load()
         else:
             klass = cls
+        for key, value in getattr(klass, "added_options", {}).items():
+            options.setdefault(key, value)  # saved before the option existed
         generator = klass(graph, **options)
         try:
             generator._load_state(directory)

@@ -165,3 +165,29 @@ def fit_input(batches: Any) -> Any:
 def has_accelerator() -> bool:
     """Whether JAX runs on a GPU or TPU."""
     return jax.default_backend() != "cpu"
+
+
+def inference(layer) -> Callable[..., Any]:
+    """``layer``'s call, jit-compiled per set of non-array keyword values (``stateless_call``)."""
+    compiled: dict[tuple, Callable[..., Any]] = {}
+
+    def call(*args, **kwargs):
+        arrays = {k: v for k, v in kwargs.items() if hasattr(v, "shape")}
+        static = tuple(sorted((k, v) for k, v in kwargs.items() if k not in arrays))
+        fn = compiled.get(static)
+        if fn is None:
+
+            def run(trainable, non_trainable, args, arrays):
+                out, _ = layer.stateless_call(trainable, non_trainable, *args, **arrays,
+                                              **dict(static))  # fmt: skip
+                return out
+
+            fn = compiled[static] = jax.jit(run)
+        return fn(
+            _scope_values(layer.trainable_variables),
+            _scope_values(layer.non_trainable_variables),
+            args,
+            arrays,
+        )
+
+    return call

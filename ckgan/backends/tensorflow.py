@@ -101,3 +101,8 @@ def values_and_grads(
     grads = [tape.gradient(loss, v) for loss, v in zip(losses, variable_lists, strict=True)]
     del tape
     return losses, aux, grads
+
+
+def inference(layer) -> Callable[..., Any]:
+    """The plain call: TensorFlow's eager ops are fast enough for sampling."""
+    return layer

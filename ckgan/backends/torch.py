@@ -80,3 +80,13 @@ def fit_input(batches: Any) -> Any:
 def has_accelerator() -> bool:
     """Whether torch sees a CUDA (or ROCm) GPU."""
     return torch.cuda.is_available()
+
+
+def inference(layer) -> Callable[..., Any]:
+    """The plain call, without autograd's bookkeeping."""
+
+    def call(*args, **kwargs):
+        with torch.no_grad():
+            return layer(*args, **kwargs)
+
+    return call

@@ -199,7 +199,7 @@ class CausalGANStage(ImageStage):
     #: do): 0.2 with labeler_learning_rate 1e-3, 1500 steps, fair judge: do(Bald=1)
     #: 0.44 vs 0.42, mean shown 0.917 vs 0.919, rare Mustache 0.99 vs 0.97; before,
     #: 0.03 for Bald (data judge) at 3000 steps; removed
-    removed_options = {"decorrelate": 0.0, "do_fraction": 0.0}
+    removed_options = {"decorrelate": 0.0, "do_fraction": 0.0, "labeler_fakes": False}
     positive_options = (
         "noise_dim", "width", "labeler_width", "kernel_size", "batch_size", "steps",
     )  # fmt: skip

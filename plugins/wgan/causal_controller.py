@@ -336,6 +336,45 @@ class CausalController(keras.Model):
         # rows and columns are in generation order: back to graph order
         return ops.take(ops.take(norms, self._inverse, axis=0), self._inverse, axis=1)
 
+    def explicit_nodes(self) -> np.ndarray:
+        """Which nodes draw from explicit probabilities, ``(k,)`` bool in graph order.
+
+        Gumbel nodes and categorical ones draw their value from their logits'
+        distribution, so those logits have a likelihood; a sigmoid node's
+        output is rounded (its distribution is implicit in its noise).
+        """
+        return np.array([self.output_type == "gumbel" or c > 2 for c in self.cards])
+
+    def family_nll(self, noise, values, training=None):
+        """Each row's negative log-likelihood of its own values, node by node given its parents.
+
+        Every node reads its parents' values from ``values`` (model vectors,
+        ``(batch, width)``), as in a ``do`` of all of them, and is scored on
+        its own: the sum over the explicit nodes of the cross-entropy of its
+        logits with its value, ``(batch,)``. Its mean over data rows is the
+        controller's family likelihood loss: each family is fitted to every
+        row that shows its parents' configuration, however rare.
+        """
+        values = ops.convert_to_tensor(values, "float32")
+        ones = ops.ones((self.num_nodes,))
+        _, logits = self(noise, do_mask=ones, do_values=values, return_logits=True,
+                         training=training)  # fmt: skip
+        explicit = self.explicit_nodes()
+        cards = np.array(self.cards)
+        if self.slots == 1:  # (batch, k) logits and values
+            nll = ops.maximum(logits, 0) - logits * values + ops.log1p(ops.exp(-ops.abs(logits)))
+            return ops.sum(nll * explicit.astype("float32"), axis=-1)
+        targets = ops.take(self._slot_major(values), self._inverse, axis=0)
+        targets = ops.transpose(targets, (1, 0, 2))  # (batch, k, slots), graph order
+        binary = (cards == 2)[None, :]
+        first = logits[:, :, 0]
+        bce = ops.maximum(first, 0) - first * targets[:, :, 0] + ops.log1p(ops.exp(-ops.abs(first)))
+        valid = np.arange(self.slots)[None, :] < cards[:, None]  # (k, slots), graph order
+        masked = logits + (valid.astype("float32") - 1.0) * 1e9
+        ce = -ops.sum(targets * ops.log_softmax(masked, axis=-1), axis=-1)
+        nll = ops.where(binary, bce, ce)
+        return ops.sum(nll * explicit.astype("float32"), axis=-1)
+
     @staticmethod
     def _gumbel(logit, u, temperature, training):
         # A 2-class Gumbel-softmax is a sigmoid of (logit + logistic noise) / tau;

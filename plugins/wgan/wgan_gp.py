@@ -53,6 +53,9 @@ class WGANGP(GANModel):
         clamp_fraction: share of each batch's rows drawn slot by slot, a
             slot (node X, value v) picked uniformly, then one of its rows;
             the generator completes X's descendants given the row's other values.
+        likelihood_weight: weight of the generator's family likelihood loss
+            (``generator.family_nll`` on a batch of real rows; 0: off, the
+            adversarial loss alone).
         temperature: ``(start, end)`` to anneal the generator's temperature
             geometrically over ``total_steps`` generator steps, or ``None``.
         total_steps: the run's length in generator steps (for the temperature;
@@ -74,6 +77,7 @@ class WGANGP(GANModel):
         edge_weights=None,
         clamp=None,
         clamp_fraction: float = 0.0,
+        likelihood_weight: float = 0.0,
         temperature=None,
         total_steps: int = 1,
         seed: int | None = None,
@@ -100,6 +104,7 @@ class WGANGP(GANModel):
             self.clamp_offsets = keras.Variable(clamp["offsets"], dtype="int32", trainable=False)
             self.clamp_counts = keras.Variable(clamp["counts"], dtype="int32", trainable=False)
             self.clamp_masks = keras.Variable(clamp["masks"], dtype="float32", trainable=False)
+        self.likelihood_weight = float(likelihood_weight)
         self.temperature = None if temperature is None else tuple(float(t) for t in temperature)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -231,6 +236,9 @@ class WGANGP(GANModel):
 
         noise = self._noise()
         g_reals, g_mask = self._batches(real_all, 1) if self.clamp_rows else (None, None)
+        if self.likelihood_weight:
+            index = keras.random.randint((b,), 0, ops.shape(real_all)[0], seed=self.seed_generator)
+            rows = backend.shard_batch(ops.take(real_all, index, axis=0))
 
         def generator_loss():
             fake = self._generate(noise, g_mask, g_reals, temperature)
@@ -241,6 +249,9 @@ class WGANGP(GANModel):
                 if self.edge_weights is not None:
                     norms = norms * ops.convert_to_tensor(self.edge_weights)
                 loss = loss + penalty * ops.sum(norms)
+            if self.likelihood_weight:
+                nll = ops.mean(self.generator.family_nll(noise, rows, training=True))
+                loss = loss + self.likelihood_weight * nll
             return loss, ()
 
         gen_vars = self.generator.trainable_variables
@@ -276,6 +287,7 @@ class WGANGP(GANModel):
             "edge_penalty": self.edge_penalty,
             "edge_weights": None if self.edge_weights is None else self.edge_weights.tolist(),
             "clamp_fraction": self.clamp_fraction,
+            "likelihood_weight": self.likelihood_weight,
             "temperature": None if self.temperature is None else list(self.temperature),
             "total_steps": int(self.total_steps.numpy()),
             "seed": self.seed,

@@ -68,6 +68,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         # 500 steps and stayed there (its sigmoid saturated): start each node
         # at the data's rate
         "init_rates": True,
+        "likelihood_weight": 0.0,
+        "draw_binary": False,
     },
     # the CausalGAN reference code's settings
     "paper": {
@@ -90,6 +92,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "clamp_fraction": 0.0,
         "clamp_min_rows": 20,
         "init_rates": False,
+        "likelihood_weight": 0.0,
+        "draw_binary": False,
     },
 }
 
@@ -141,6 +145,14 @@ class WGANLabelGenerator(LabelGenerator):
         init_rates: start each node's output bias where the fresh
             controller draws the data's rate of 1 (rare values otherwise
             overshoot to 0 early and die there).
+        likelihood_weight: weight of a family likelihood loss beside the
+            adversarial one: each node with explicit draws (every Gumbel
+            node, every categorical node) is also fitted, given its parents'
+            real values, to the value of each real row (0: off).
+        draw_binary: binary nodes draw 0/1 from their sigmoid's Bernoulli
+            (the Gumbel generator's nodes, at temperature 1) instead of
+            rounding it at 0.5 (CausalGAN's controller); their draws then
+            have a likelihood.
         jit_compile: XLA for the training step (``"auto"``: Keras decides,
             which means no XLA on a CPU).
     """
@@ -160,7 +172,10 @@ class WGANLabelGenerator(LabelGenerator):
         "edge_effect_scale": "[0, inf)",
         "clamp_fraction": "[0, 1)",
         "clamp_min_rows": "[1, inf)",
+        "likelihood_weight": "[0, inf)",
     }
+    #: options added since runs were first saved, with the value those runs trained with
+    added_options = {"likelihood_weight": 0.0, "draw_binary": False}
 
     def __init__(
         self,
@@ -186,6 +201,8 @@ class WGANLabelGenerator(LabelGenerator):
         clamp_fraction: float | None = None,
         clamp_min_rows: int | None = None,
         init_rates: bool | None = None,
+        likelihood_weight: float | None = None,
+        draw_binary: bool | None = None,
         jit_compile: bool | str = "auto",
         **extra: Any,
     ):
@@ -231,8 +248,14 @@ class WGANLabelGenerator(LabelGenerator):
             "edge_penalty",
             "edge_effect_scale",
             "clamp_fraction",
+            "likelihood_weight",
         ):
             options[key] = float(options[key])
+        if options["likelihood_weight"] < 0:
+            raise CkganError(
+                "option likelihood_weight must be 0 (off) or positive, "
+                f"got {options['likelihood_weight']}"
+            )
         if options["edge_effect_scale"] < 0:
             raise CkganError(
                 "option edge_effect_scale must be 0 (off) or positive, "
@@ -243,11 +266,17 @@ class WGANLabelGenerator(LabelGenerator):
                 f"option clamp_fraction must be in [0, 1), got {options['clamp_fraction']}"
             )
         options["init_rates"] = bool(options["init_rates"])
+        options["draw_binary"] = bool(options["draw_binary"])
         if options["jit_compile"] not in (True, False, "auto"):
             raise CkganError("option jit_compile must be true, false or 'auto'")
         return options
 
     # -- the networks --------------------------------------------------------------
+
+    @property
+    def controller_output(self) -> str:
+        """The controller's ``output_type``: ``"gumbel"`` where binary nodes draw."""
+        return "gumbel" if self.options.get("draw_binary") else self.output_type
 
     def _controller_kwargs(self) -> dict[str, Any]:
         o = self.options
@@ -256,7 +285,7 @@ class WGANLabelGenerator(LabelGenerator):
             "noise_dim": o["noise_dim"],
             "hidden": o["hidden"],
             "negative_slope": o["negative_slope"],
-            "output_type": self.output_type,
+            "output_type": self.controller_output,
         }
         if not self.graph.is_binary:
             kwargs["cards"] = list(self.graph.cards)
@@ -306,7 +335,7 @@ class WGANLabelGenerator(LabelGenerator):
                     continue
                 node_logits = logits[:, node] if logits.ndim == 2 else logits[:, node, 0]
                 bias[position[node], 0, 0] += _shift_to_rate(
-                    node_logits, binary_rates[node], self.output_type
+                    node_logits, binary_rates[node], self.controller_output
                 )
             self.controller.b_out.assign(bias)
         if self.ema_controller is not None:
@@ -342,6 +371,7 @@ class WGANLabelGenerator(LabelGenerator):
             edge_weights=weights,
             clamp=clamp,
             clamp_fraction=float(o["clamp_fraction"]),
+            likelihood_weight=float(o["likelihood_weight"]),
             total_steps=steps,
             seed=seed,
         )
@@ -433,12 +463,18 @@ class WGANLabelGenerator(LabelGenerator):
             values = encoding.encode(codes)[0] * mask[encoding.column_node]
         rng = np.random.default_rng(seed)
         out = np.empty((n, encoding.width), dtype="float32")
-        for start in range(0, n, SAMPLE_CHUNK):
-            rows = min(SAMPLE_CHUNK, n - start)
+        forward = backend.inference(controller)
+        # every call the same shape (the last chunk padded): one compile on JAX
+        chunk = min(SAMPLE_CHUNK, max(256, 1 << (max(n, 1) - 1).bit_length()))
+        for start in range(0, n, chunk):
+            rows = min(chunk, n - start)
             noise = rng.random((rows, k, controller.noise_channels), dtype=np.float32)
             noise = noise * 2.0 - 1.0
-            y = controller(noise, do_mask=mask, do_values=values, return_probs=probs)
-            out[start : start + rows] = keras.ops.convert_to_numpy(y)
+            if rows < chunk:
+                pad = np.zeros((chunk - rows, *noise.shape[1:]), "float32")
+                noise = np.concatenate([noise, pad])
+            y = forward(noise, do_mask=mask, do_values=values, return_probs=probs)
+            out[start : start + rows] = keras.ops.convert_to_numpy(y)[:rows]
         return out
 
     # -- storage ---------------------------------------------------------------------
