@@ -95,8 +95,11 @@ def test_sample_probs_round_to_samples(fitted):
     probs = gen.sample_probs(500, do={"B": 0}, seed=4)
     assert probs.shape == (500, 3) and ((probs >= 0) & (probs <= 1)).all()
     assert (probs[:, 1] == 0).all()
-    if gen.kind == "wgan":  # the Gumbel nodes' probabilities are not their draws
-        assert np.array_equal((probs >= 0.5).astype(np.uint8), gen.sample(500, {"B": 0}, seed=4))
+    rows = gen.sample(500, {"B": 0}, seed=4)
+    if gen.controller_output == "sigmoid":  # rounded, as CausalGAN's controller
+        assert np.array_equal((probs >= 0.5).astype(np.uint8), rows)
+    else:  # drawn: the probabilities are the draws' rates
+        assert np.abs(rows.mean(axis=0) - probs.mean(axis=0)).max() < 0.06
 
 
 def test_save_load_through_the_registry(fitted, tmp_path):
@@ -216,7 +219,11 @@ def test_edge_penalty_fades_an_edge_the_data_do_not_need(chain):
     full = ckgan.CausalGraph(complete, name="complete")
     norms = {}
     for penalty in (0.0, 0.01):
-        gen = WGANLabelGenerator(full, **FIT, edge_penalty=penalty)
+        # the penalty against the adversarial loss alone, rounded sigmoids (the
+        # likelihood, on by default, keeps fitting A -> C's weights to noise in
+        # so short a run)
+        gen = WGANLabelGenerator(full, **FIT, edge_penalty=penalty, likelihood_weight=0,
+                                 draw_binary=False)  # fmt: skip
         gen.fit(data, steps=600, seed=0, verbose=0)
         norms[penalty] = np.asarray(gen.wgan.generator.edge_norms())
         assert tv_distance(gen.sample(5000, seed=0), truth.pmf()) < 0.08

@@ -66,11 +66,13 @@ def test_probabilities_are_model_vectors(fitted):
     assert probs.shape == (500, 7)  # A: 3 columns, B: 1, C: 3
     np.testing.assert_allclose(probs[:, :3].sum(axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(probs[:, 4:].sum(axis=1), 1.0, atol=1e-5)
-    # the same noise: a binary node rounds its sigmoid (wgan); a categorical one draws a
-    # state from its softmax, so its states come at the softmax's rates
+    # the same noise: a binary node rounds its sigmoid (draw_binary off) or draws;
+    # a categorical one draws a state from its softmax, at the softmax's rates
     rows = fitted.sample(500, seed=5)
-    if fitted.kind == "wgan":
+    if fitted.controller_output == "sigmoid":
         np.testing.assert_array_equal(rows[:, 1], probs[:, 3] >= 0.5)
+    else:
+        assert rows[:, 1].mean() == pytest.approx(probs[:, 3].mean(), abs=0.07)
     drawn = np.bincount(rows[:, 0], minlength=3) / 500
     assert drawn == pytest.approx(probs[:, :3].mean(axis=0), abs=0.07)
 

@@ -27,8 +27,9 @@ from ckgan_plugins.wgan.wgan_label_generator import WGANLabelGenerator  # noqa: 
 SHORT = {"batch_size": 128, "learning_rate": 2e-3, "lr_decay": 1.0, "steps_per_execution": 25}
 STEPS = 600
 # the defaults as they were: the edge penalty weighs every edge 1, no clamped rows,
-# nodes start where fresh weights put them
-BLIND = {"edge_effect_scale": 0.0, "clamp_fraction": 0.0, "init_rates": False}
+# nodes start where fresh weights put them, adversarial loss alone, rounded sigmoids
+BLIND = {"edge_effect_scale": 0.0, "clamp_fraction": 0.0, "init_rates": False,
+         "likelihood_weight": 0.0, "draw_binary": False}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
