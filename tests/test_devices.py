@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("jax")
-pytestmark = pytest.mark.backends
+# they run JAX in subprocesses whatever the backend: tox runs them once, in tests-jax
+pytestmark = [pytest.mark.backends, pytest.mark.devices]
 
 
 def worker(*args, devices=2):
