@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import weakref
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
@@ -99,14 +98,13 @@ def inference(layer) -> Callable[..., Any]:
     without gradient tracking on PyTorch. Array arguments of a fixed shape
     keep it to one compile.
     """
-    fn = _inference.get(layer)
+    # kept on the layer (a JAX one holds its compiled programs), outside Keras's
+    # attribute tracking; it goes when the layer goes
+    fn = layer.__dict__.get("_ckgan_inference")
     if fn is None:
-        fn = _inference[layer] = _impl().inference(layer)
+        fn = _impl().inference(layer)
+        object.__setattr__(layer, "_ckgan_inference", fn)
     return fn
-
-
-#: each layer's inference function (a JAX one holds its compiled programs)
-_inference: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def run_train_step(model, *args):

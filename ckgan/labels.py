@@ -50,6 +50,9 @@ class LabelGenerator:
     """Base class of label generators; ``kind`` is the name it is registered under."""
 
     kind: str = "label generator"
+    #: options added since generators were first saved, with the value a saved
+    #: config that lacks one had in effect (``load`` fills them in)
+    added_options: dict[str, Any] = {}
     #: allowed ranges of options, in interval notation (``ckgan.options``); subclasses extend it
     option_ranges: dict[str, str] = {
         "learning_rate": "(0, inf)", "beta_1": "[0, 1)", "beta_2": "[0, 1)",
@@ -223,7 +226,7 @@ class LabelGenerator:
             klass = get_registry().get("labels", kind).load()
         else:
             klass = cls
-        for key, value in getattr(klass, "added_options", {}).items():
+        for key, value in klass.added_options.items():
             options.setdefault(key, value)  # saved before the option existed
         generator = klass(graph, **options)
         try:
