@@ -41,6 +41,11 @@ def topological_generations(adjacency: np.ndarray) -> list[list[int]]:
     return [np.flatnonzero(depth == d).tolist() for d in range(depth.max() + 1)]
 
 
+def _bce(logits, targets):
+    """Binary cross-entropy of 0/1 ``targets`` under ``sigmoid(logits)``, elementwise, stable."""
+    return ops.maximum(logits, 0) - logits * targets + ops.log1p(ops.exp(-ops.abs(logits)))
+
+
 def _uniform(fan_in: int, fan_out: int, seed=None) -> keras.initializers.Initializer:
     # Glorot-uniform for one node's dense layer; Keras's own Glorot would count
     # the stacked node axis into the fans and shrink the weights.
@@ -362,13 +367,11 @@ class CausalController(keras.Model):
         explicit = self.explicit_nodes()
         cards = np.array(self.cards)
         if self.slots == 1:  # (batch, k) logits and values
-            nll = ops.maximum(logits, 0) - logits * values + ops.log1p(ops.exp(-ops.abs(logits)))
-            return ops.sum(nll * explicit.astype("float32"), axis=-1)
+            return ops.sum(_bce(logits, values) * explicit.astype("float32"), axis=-1)
         targets = ops.take(self._slot_major(values), self._inverse, axis=0)
         targets = ops.transpose(targets, (1, 0, 2))  # (batch, k, slots), graph order
         binary = (cards == 2)[None, :]
-        first = logits[:, :, 0]
-        bce = ops.maximum(first, 0) - first * targets[:, :, 0] + ops.log1p(ops.exp(-ops.abs(first)))
+        bce = _bce(logits[:, :, 0], targets[:, :, 0])
         valid = np.arange(self.slots)[None, :] < cards[:, None]  # (k, slots), graph order
         masked = logits + (valid.astype("float32") - 1.0) * 1e9
         ce = -ops.sum(targets * ops.log_softmax(masked, axis=-1), axis=-1)
