@@ -228,6 +228,22 @@ def check_output(
     return path
 
 
+def _lock_holder(fd: int, wait: float = 2.0) -> str:
+    """The pid written in a lock file whose lock another process holds.
+
+    The holder writes its pid just after taking the lock, so a reader that
+    comes in between finds the file empty: it waits up to ``wait`` seconds.
+    """
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        if holder or time.monotonic() > deadline:
+            return holder or "unknown"
+        time.sleep(0.02)
+
+
 @contextlib.contextmanager
 def run_lock(folder: str | Path) -> Iterator[Path]:
     """Hold an exclusive lock on the run folder ``folder`` (created if missing).
@@ -251,7 +267,7 @@ def run_lock(folder: str | Path) -> Iterator[Path]:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                holder = _lock_holder(fd)
                 raise CkganError(
                     f"'{folder}' is in use by another ckgan process (pid {holder}): "
                     "wait for it to end, or choose another folder"

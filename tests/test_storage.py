@@ -7,6 +7,7 @@ import pytest
 
 from ckgan.errors import CkganError
 from ckgan.storage import (
+    LOCK_FILE,
     atomic_path,
     atomic_write_text,
     cache_dir,
@@ -102,6 +103,27 @@ def test_run_lock_is_exclusive_and_names_the_holder(tmp_path):
                 pass
     with run_lock(tmp_path / "run"):  # released on exit
         pass
+
+
+def test_run_lock_waits_for_a_holder_that_has_not_written_its_pid_yet(tmp_path):
+    # The holder takes the lock, then writes its pid: a second process that
+    # comes in between must still name it (CI saw "pid unknown" under load).
+    import fcntl
+    import threading
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        late = threading.Timer(0.3, lambda: os.pwrite(fd, b"4242\n", 0))
+        late.start()
+        with pytest.raises(CkganError, match=r"\(pid 4242\)"):
+            with run_lock(folder):
+                pass
+        late.join()
+    finally:
+        os.close(fd)
 
 
 def test_datasets_have_stable_cache_keys(tmp_path):
