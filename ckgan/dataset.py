@@ -146,19 +146,31 @@ class Dataset:
         augment: bool = False,
         seed: int | None = None,
     ) -> Any:
-        """A ``tf.data.Dataset`` of ``(image, labels)`` (or labels alone).
+        """A ``tf.data.Dataset`` of ``(image, labels)`` (or labels alone), for any backend.
 
-        Images are float32 in [-1, 1], ``size x size x 3``; labels float32 0/1
-        in ``nodes`` order. The default yields labels from ``self.labels``.
+        Images are float32 in [-1, 1], ``size x size x 3``; labels float32 model
+        vectors over ``nodes`` (``label_vectors``). ``shuffle`` permutes the
+        whole split each pass; ``augment`` flips training images left-right. The default
+        serves datasets held in memory (``images``); streamed ones override it.
+        Needs TensorFlow (``ckgan.backends.tf_data``).
         """
-        import tensorflow as tf
+        from .backends import tf_data
 
-        if images:
+        nodes = list(self.columns if nodes is None else nodes)
+        labels = self.label_vectors(split, nodes)
+        if not images:
+            return tf_data.labels_dataset(labels, batch_size=batch_size, shuffle=shuffle, seed=seed)
+        if not self.has_images or not self.images_in_memory:
             raise CkganError(f"dataset '{self.name}' has no images")
-        ds = tf.data.Dataset.from_tensor_slices(self.labels(split, nodes).astype("float32"))
-        if shuffle:
-            ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)
-        return ds.batch(batch_size) if batch_size else ds
+        pixels = self.images(split) if size is None else self.images(split, size)
+        return tf_data.images_dataset(
+            pixels,
+            labels,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            augment=augment and split == "train",
+            seed=seed,
+        )
 
     def examples(
         self, n: int, size: int = 64, split: str = "train"

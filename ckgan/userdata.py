@@ -5,8 +5,8 @@ any existing path. Label files are parsed once: binary columns (0/1, -1/1,
 true/false) into uint8 0/1, other columns by their values, each a state
 name (``yes``, ``old``) or an integer. A column that cannot be a label is
 remembered with its first bad cell, so that it is an error only when a
-graph asks for it (ids, file names and notes are ignored). The readers and
-``crop_resize`` are shared with the CelebA plugin.
+graph asks for it (ids, file names and notes are ignored). The readers are
+shared with the CelebA plugin.
 """
 
 from __future__ import annotations
@@ -482,26 +482,6 @@ def check_size(dataset: Dataset, size: int | None) -> int:
     return int(size)
 
 
-def crop_resize(image: Any, size: int, crop: int | None = None) -> Any:
-    """Centre-crop a uint8 ``HxWx3`` image to a square, area-resize to ``size``, scale to [-1, 1].
-
-    The square is ``crop`` pixels wide (CelebA's reference uses 108), or the
-    largest that fits when ``crop`` is None.
-    """
-    import tensorflow as tf
-
-    shape = tf.shape(image)
-    height, width = shape[0], shape[1]
-    side = tf.minimum(height, width)
-    if crop is not None:
-        side = tf.minimum(side, crop)
-    image = tf.image.crop_to_bounding_box(
-        image, (height - side) // 2, (width - side) // 2, side, side
-    )
-    image = tf.image.resize(image, (size, size), method="area")
-    return tf.clip_by_value(image / 127.5 - 1.0, -1.0, 1.0)
-
-
 class UserData(Dataset):
     """A user's label file (and images it names), split into train / validation / test.
 
@@ -665,47 +645,6 @@ class UserData(Dataset):
         for j, path in enumerate(paths):
             out[j] = load_image(path, size)
         return out
-
-    def tf_dataset(
-        self,
-        split: str = "train",
-        nodes: Sequence[str] | None = None,
-        *,
-        size: int | None = None,
-        images: bool = True,
-        batch_size: int | None = None,
-        shuffle: bool = False,
-        augment: bool = False,
-        seed: int | None = None,
-    ) -> Any:
-        """``(image, labels)`` pairs as in ``Dataset.tf_dataset``, from ``images``.
-
-        Labels are model vectors: a binary node is its 0/1 column, a node of
-        k >= 3 states its one-hot block, ``NODE=STATE`` that state's indicator
-        (the image stages and the judge ask for ``Encoding.columns``).
-        """
-        if not images or not self.has_images:
-            return super().tf_dataset(
-                split, nodes, images=images, batch_size=batch_size, shuffle=shuffle, seed=seed
-            )
-        import tensorflow as tf
-
-        nodes = list(self.attributes if nodes is None else nodes)
-        pixels = self.images(split, size)
-        labels = self._vectors(nodes, self._rows(split))
-        flip = augment and split == "train"
-
-        def scale(image, label):
-            image = tf.cast(image, tf.float32) / 127.5 - 1.0
-            if flip:
-                image = tf.image.random_flip_left_right(image, seed=seed)
-            return image, label
-
-        ds = tf.data.Dataset.from_tensor_slices((pixels, labels))
-        if shuffle:
-            ds = ds.shuffle(max(len(labels), 1), seed=seed, reshuffle_each_iteration=True)
-        ds = ds.map(scale)
-        return ds.batch(batch_size) if batch_size else ds
 
 
 def load_image(path: Path, size: int) -> np.ndarray:

@@ -21,3 +21,45 @@ def test_every_source_package_is_in_the_wheel():
             found.add(".".join((name, *parts)))
     assert found - listed == set(), "add these to [tool.setuptools] packages"
     assert listed - found == set(), "these listed packages have no __init__.py"
+
+
+#: the frameworks only a per-backend module may import
+FRAMEWORKS = {"tensorflow", "tensorflow_datasets", "jax", "jaxlib", "torch"}
+#: where they may be imported: the per-backend modules, and the CelebA plugin,
+#: which reads CelebA through tensorflow-datasets by design
+ALLOWED = ("ckgan/backends/", "plugins/celeba/")
+
+
+def framework_imports(path: Path) -> list[str]:
+    """``line: module`` for each import of a framework in the file, at any depth."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        found += [f"{node.lineno}: {n}" for n in names if n.split(".")[0] in FRAMEWORKS]
+    return found
+
+
+def test_the_scan_finds_imports_at_any_depth(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text(
+        "import os\nimport jax.numpy as jnp\n"
+        "def f():\n    from torch import nn\n    import tensorflow as tf\n"
+    )
+    assert framework_imports(source) == ["2: jax.numpy", "4: torch", "5: tensorflow"]
+
+
+def test_only_the_backend_modules_import_a_framework():
+    offenders = {}
+    for folder in ("ckgan", "plugins"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if not relative.startswith(ALLOWED) and (found := framework_imports(path)):
+                offenders[relative] = found
+    assert offenders == {}, "move these into ckgan/backends/"

@@ -24,7 +24,6 @@ from ckgan.userdata import (
     ATTRIBUTE_FILE,
     PARTITION_FILE,
     check_size,
-    crop_resize,
     read_attribute_file,
     read_partition_file,
     split_ids_from_partition,
@@ -213,6 +212,8 @@ class CelebA(ckgan.Dataset):
         size = check_size(self, size)
         import tensorflow as tf
         import tensorflow_datasets as tfds
+
+        from ckgan.backends.tf_data import crop_resize
 
         builder = self._image_builder()
         ds = builder.as_dataset(

@@ -146,49 +146,6 @@ class SynthFaces(Dataset):
         nuisance = {k: self._nuisance[rows, i] for i, k in enumerate(NUISANCE)}
         return render(labels, nuisance, size), labels
 
-    def tf_dataset(
-        self,
-        split: str = "train",
-        nodes: Sequence[str] | None = None,
-        *,
-        size: int | None = None,
-        images: bool = True,
-        batch_size: int | None = None,
-        shuffle: bool = False,
-        augment: bool = False,
-        seed: int | None = None,
-    ) -> Any:
-        """A ``tf.data.Dataset`` of ``(image, labels)`` or labels alone.
-
-        Images are float32 in [-1, 1], ``size x size x 3`` (default 64); labels
-        float32 0/1 in ``nodes`` order. ``shuffle`` permutes the whole split
-        each epoch; ``augment`` flips faces left-right (no label depends on
-        the side).
-        """
-        import tensorflow as tf
-
-        labels = self.labels(split, nodes).astype(np.float32)
-        if not images:
-            ds = tf.data.Dataset.from_tensor_slices(labels)
-            if shuffle:
-                ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-            return ds.batch(batch_size) if batch_size else ds
-        pixels = tf.constant(self.images(split, 64 if size is None else size))
-        targets = tf.constant(labels)
-        ds = tf.data.Dataset.range(len(labels))
-        if shuffle:
-            ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-        if batch_size:
-            ds = ds.batch(batch_size)
-
-        def fetch(idx):
-            x = tf.cast(tf.gather(pixels, idx), tf.float32) / 127.5 - 1.0
-            if augment:
-                x = tf.image.random_flip_left_right(x, seed=seed)
-            return x, tf.gather(targets, idx)
-
-        return ds.map(fetch, num_parallel_calls=tf.data.AUTOTUNE)
-
     # -- cache ------------------------------------------------------------------
 
     def cache_path(self, size: int | None = None) -> Path:
