@@ -213,6 +213,7 @@ class ImageStage:
         verbose: int = 1,
         on_checkpoint: Callable[[ImageStage, int], None] | None = None,
         jit_compile: bool | str | None = None,
+        on_log: Callable[[dict[str, float]], None] | None = None,
     ) -> list[dict[str, float]]:
         """Train until ``steps`` steps in total; returns the log (one entry per checkpoint).
 
@@ -222,7 +223,8 @@ class ImageStage:
         state comes back with the checkpoint; the input pipeline restarts,
         seeded by ``seed`` plus the step). ``seed`` fixes the initial weights
         (when the model is built here), the labels asked for and the data
-        order. ``on_checkpoint(stage, step)`` runs after each (sample grids).
+        order. ``on_checkpoint(stage, step)`` runs after each (sample grids),
+        ``on_log(entry)`` with each new log entry once it is checkpointed.
         Training that goes NaN stops with a ``CkganError``; the last good
         checkpoint stays. ``batch_size`` and ``jit_compile`` default
         to the stage's options (else 64 and ``"auto"``).
@@ -273,7 +275,7 @@ class ImageStage:
             return log
         nan_guard, checkpointer = _callbacks()
         guard = nan_guard()
-        saver = checkpointer(self, ckpt, steps, log, on_checkpoint, guard)
+        saver = checkpointer(self, ckpt, steps, log, on_checkpoint, guard, on_log)
         start = time.perf_counter()
         # Keras epochs are the spans between checkpoints: up to the next multiple
         # of checkpoint_every, whole spans, then what is left, so the run ends at
@@ -445,10 +447,11 @@ def _callbacks():
         finite while the weights went NaN).
         """
 
-        def __init__(self, stage, path, steps, log, on_checkpoint, guard):
+        def __init__(self, stage, path, steps, log, on_checkpoint, guard, on_log=None):
             super().__init__()
             self.stage, self.path, self.steps = stage, path, steps
             self.log, self.on_checkpoint, self.guard = log, on_checkpoint, guard
+            self.on_log = on_log
             self.start = self.per_epoch = 0
 
         def on_epoch_end(self, epoch, logs=None):
@@ -467,6 +470,8 @@ def _callbacks():
             if self.path is not None:
                 header = {"kind": self.stage.kind, "step": step, "log": self.log}
                 save_variables(self.path, self.stage._state_groups(), header)
+            if self.on_log is not None:
+                self.on_log(entry)
             if self.on_checkpoint is not None:
                 self.on_checkpoint(self.stage, step)
 

@@ -22,6 +22,7 @@ from . import __version__
 from .bayesnet import MAX_CONFIGS, config_count
 from .dataset import Dataset
 from .errors import CkganError, DataWarning
+from .events import EVENTS_DIR, EventWriter, write_log
 from .fitcheck import family_check
 from .graph import CausalGraph
 
@@ -217,6 +218,8 @@ def train(
             _check_new_folder(out)  # again, now that no one else can write it
             atomic_write_text(out / "graph.adjlist", causal_graph.to_adjlist())
             _dump(out / CONFIG, config)
+        if verbose:
+            print(f"training curves: tensorboard --logdir {out / EVENTS_DIR}")
         metrics = _read_json(out / "metrics.json")
         generator = _train_labels(
             out, config, new_generator, causal_graph, dataset, train_labels, metrics, verbose
@@ -293,6 +296,7 @@ def _train_labels(out, config, generator, graph, dataset, train_labels, metrics,
     seconds = time.perf_counter() - start
     generator.save(out / "labels")
     _dump(out / "label_log.json", log)
+    write_log(out / EVENTS_DIR / "labels", log)
     plot_log(log, out / "label_tv.png", title=f"{config['labels']} on {graph.name}")
     metrics["labels"] = label_metrics(generator, dataset, train_labels)
     metrics["labels"]["train_seconds"] = seconds
@@ -324,6 +328,7 @@ def _train_images(out, config, stage, graph, dataset, generator, resume, verbose
         captions = [label_caption(row, graph.encoding.columns) for row in fixed]
         save_grid(images, grid_dir / f"step{step:07d}.png", captions=captions)
 
+    events = EventWriter(out / EVENTS_DIR / "image")
     start = time.perf_counter()
     log = stage.fit(
         dataset,
@@ -336,6 +341,7 @@ def _train_images(out, config, stage, graph, dataset, generator, resume, verbose
         resume=resume and checkpoint.is_file(),
         verbose=verbose,
         on_checkpoint=on_checkpoint,
+        on_log=lambda entry: events.scalars(int(entry["step"]), entry),
     )
     stage.save(out / "image")
     _dump(out / "image_log.json", log)

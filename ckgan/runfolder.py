@@ -8,6 +8,7 @@ A run folder holds everything needed to sample again and to judge the run:
     image/              the image stage and its training checkpoint
     label_log.json      the label stage's training log (TV versus step and time)
     label_tv.png        the same as a plot (when matplotlib is installed)
+    tensorboard/        both stages' training curves as TensorBoard event files
     metrics.json        final metrics
     samples/            grids drawn during training
     interventions/      do-versus-condition grids

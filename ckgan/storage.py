@@ -182,11 +182,13 @@ def enclosing_run(path: str | Path) -> Path | None:
     return None
 
 
+#: the run folder's subfolder of TensorBoard event files (``ckgan.events``)
+EVENTS_DIR = "tensorboard"
 #: the parts of a run folder that belong to the run, whether or not they exist yet
 RUN_OWNED = (
     RUN_CONFIG, "graph.adjlist", "labels", "image", "metrics.json", "label_log.json",
     "label_tv.png", "image_log.json", "samples", "interventions", "evaluation.json",
-    "report.html", LOCK_FILE,
+    "report.html", EVENTS_DIR, LOCK_FILE,
 )  # fmt: skip
 
 

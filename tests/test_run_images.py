@@ -99,6 +99,15 @@ def test_resume_after_an_interruption(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     log = json.loads((out / "image_log.json").read_text())
     assert [entry["step"] for entry in log] == [2, 4]
+    # TensorBoard's curves: one event file per session, each step once
+    from ckgan.events import read_scalars
+
+    files = sorted((out / "tensorboard" / "image").iterdir())
+    assert len(files) == 2
+    assert [step for f in files for step, _ in read_scalars(f)] == [2, 4]
+    (labels_file,) = (out / "tensorboard" / "labels").iterdir()
+    label_log = json.loads((out / "label_log.json").read_text())
+    assert [step for step, _ in read_scalars(labels_file)] == [e["step"] for e in label_log]
     assert json.loads((out / "config.json").read_text())["status"] == "done"
     result = invoke("run", "--resume", out)
     assert result.exit_code == 1 and "nothing to resume" in result.output
