@@ -258,10 +258,10 @@ def _options(values: tuple[str, ...], option: str) -> dict[str, Any]:
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Random seed.")
 @click.option(
     "--preset",
-    type=click.Choice(["quick", "paper"]),
     default="quick",
     show_default=True,
-    help="quick: 32x32, a few thousand steps, CPU-sized; paper: the paper's settings (GPU).",
+    help="The image stage's preset. Built-in stages: quick (32x32, a few thousand steps, "
+    "CPU-sized) and paper (the paper's settings, GPU); a plugin's stage may add its own.",
 )
 @click.option("--size", type=click.Choice(["16", "32", "64"]), help="Image size (preset's).")
 @click.option("--label-steps", type=click.IntRange(min=1), help="Label-stage training steps.")

@@ -92,20 +92,22 @@ def event(wall_time: float, step: int = 0, *, scalars=None, file_version=None) -
 class EventWriter:
     """Appends scalars to a new event file in ``folder`` (one file per writer, as
     TensorFlow's writer does: TensorBoard reads every file of a folder, so a
-    resumed run adds a file)."""
+    resumed run adds a file). Nothing is written before the first scalars."""
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        name = f"events.out.tfevents.{time.time():.0f}.{socket.gethostname()}.{os.getpid()}"
-        self.path = self.folder / name
-        counter = 0
-        while self.path.exists():
-            counter += 1
-            self.path = self.folder / f"{name}.{counter}"
-        self._write(event(time.time(), file_version="brain.Event:2"))
+        self.path: Path | None = None
 
     def _write(self, data: bytes) -> None:
+        if self.path is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            name = f"events.out.tfevents.{time.time():.0f}.{socket.gethostname()}.{os.getpid()}"
+            path, counter = self.folder / name, 0
+            while path.exists():
+                counter += 1
+                path = self.folder / f"{name}.{counter}"
+            path.write_bytes(record(event(time.time(), file_version="brain.Event:2")))
+            self.path = path
         with open(self.path, "ab") as f:  # appended and closed: nothing lost if killed
             f.write(record(data))
 
@@ -120,8 +122,9 @@ class EventWriter:
             self._write(event(time.time(), step, scalars=numbers))
 
 
-def write_log(folder: str | Path, log: list[Mapping[str, object]], skip=("step",)) -> Path:
-    """A training log (dicts with a ``step``) as one new event file in ``folder``."""
+def write_log(folder: str | Path, log: list[Mapping[str, object]], skip=("step",)) -> Path | None:
+    """A training log (dicts with a ``step``) as one new event file in ``folder``
+    (none when the log holds no number)."""
     writer = EventWriter(folder)
     for entry in log:
         writer.scalars(int(entry["step"]), {k: v for k, v in entry.items() if k not in skip})

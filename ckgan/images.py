@@ -49,6 +49,7 @@ import numpy as np
 
 from .checkpoint import load_variables, read_header, save_variables
 from .errors import CkganError
+from .options import resolve
 from .storage import atomic_write_text
 
 CONFIG_FILE = "image_stage.json"
@@ -108,7 +109,7 @@ class ImageStage:
     option_ranges: dict[str, str] = {
         "learning_rate": "(0, inf)", "beta_1": "[0, 1)", "beta_2": "[0, 1)",
         "batch_size": "[1, inf)", "steps": "[1, inf)", "noise_dim": "[1, inf)",
-        "ema_decay": "[0, 1)", "do_fraction": "[0, 1)",
+        "ema_decay": "[0, 1)", "jit_compile": (True, False, "auto"),
     }  # fmt: skip
     #: options added since stages were first saved, with the value a saved
     #: config that lacks one had in effect (``load`` fills them in)
@@ -134,37 +135,10 @@ class ImageStage:
     def resolve_options(
         cls, preset: str, given: dict[str, Any], extra: dict[str, Any]
     ) -> dict[str, Any]:
-        """``preset``'s options overridden by ``given`` (the non-``None`` arguments).
-
-        ``extra`` holds keyword arguments the constructor did not name: any
-        that no preset knows is an error, so a typo never passes silently.
-        """
-        if preset not in cls.presets:
-            raise CkganError(
-                f"unknown preset '{preset}' for the '{cls.kind}' image stage "
-                f"(known: {', '.join(cls.presets)})"
-            )
-        unknown = sorted(set(extra) - set(cls.presets[preset]))
-        if unknown:
-            raise CkganError(
-                f"unknown option '{unknown[0]}' for the '{cls.kind}' image stage "
-                f"(known: {', '.join(sorted(cls.presets[preset]))})"
-            )
-        given = {k: v for k, v in given.items() if v is not None}
-        options = {"preset": preset, **cls.presets[preset], **given, **extra}
-        if options.get("jit_compile", "auto") not in (True, False, "auto"):
-            raise CkganError("option jit_compile must be true, false or 'auto'")
-        for key in cls.positive_options:
-            if int(options[key]) < 1:
-                raise CkganError(f"option {key} must be at least 1, got {options[key]}")
-        if not 0.0 <= float(options.get("do_fraction", 0)) < 1.0:
-            raise CkganError(f"option do_fraction must be in [0, 1), got {options['do_fraction']}")
-        clip = float(options.get("decorrelate", 0))
-        if clip < 0 or 0 < clip < 1:
-            raise CkganError(f"option decorrelate must be 0 (off) or at least 1, got {clip}")
-        if "ema_decay" in options and not 0.0 <= float(options["ema_decay"]) < 1.0:
-            raise CkganError(f"option ema_decay must be in [0, 1), got {options['ema_decay']}")
-        return options
+        """``preset``'s options overridden by ``given`` (the non-``None`` arguments) and
+        ``extra`` (keyword arguments the constructor did not name), checked against
+        ``option_ranges`` (``ckgan.options.resolve``)."""
+        return resolve(cls, preset, given, extra, f"'{cls.kind}' image stage")
 
     # -- the model -------------------------------------------------------------------
 
@@ -176,9 +150,6 @@ class ImageStage:
 
     def build_model(self):
         raise NotImplementedError
-
-    #: options that ``resolve_options`` requires to be integers of at least 1
-    positive_options: tuple[str, ...] = ()
 
     @property
     def noise_dim(self) -> int:

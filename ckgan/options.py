@@ -3,13 +3,17 @@
 A label generator or image stage declares its options through what it
 already has: the values of its ``presets`` (and its constructor's defaults)
 give each option's type, and an ``option_ranges`` class attribute gives the
-allowed range of those that need one, in interval notation::
+allowed range of those that need one, in interval notation, or the allowed
+values as a tuple::
 
-    option_ranges = {"learning_rate": "(0, inf)", "beta_1": "[0, 1)", "n_critic": "[1, inf)"}
+    option_ranges = {"learning_rate": "(0, inf)", "n_critic": "[1, inf)",
+                     "discriminator_norm": ("none", "layer")}
 
 ``check_options`` turns every mismatch into a ``CkganError`` that names the
 option, the value and what is expected, so that a bad value never reaches
-TensorFlow (where it crashed) or trains to nonsense (``learning_rate=-1``).
+the backend (where it crashed) or trains to nonsense (``learning_rate=-1``).
+``resolve`` is the one way plugins turn a preset and ``KEY=VALUE`` options
+into their settings.
 """
 
 from __future__ import annotations
@@ -121,9 +125,45 @@ def check_options(cls, options: Mapping[str, Any], what: str) -> None:
             expected = " or ".join(_WORDS[k] for k in sorted(kinds))
             raise CkganError(f"option {key}={value!r} of the {what}: expected {expected}")
         interval = ranges.get(key)
-        if interval and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(interval, tuple):
+            if value not in interval:
+                allowed = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in interval)
+                raise CkganError(f"option {key}={value!r} of the {what}: expected one of {allowed}")
+        elif interval and isinstance(value, (int, float)) and not isinstance(value, bool):
             if not in_interval(value, interval):
                 raise CkganError(
                     f"option {key}={value!r} of the {what} is out of range: it must be in "
                     f"{interval}"
                 )
+
+
+def resolve(
+    cls, preset: str, given: Mapping[str, Any], extra: Mapping[str, Any], what: str
+) -> dict[str, Any]:
+    """``cls.presets[preset]`` overridden by ``given`` (constructor arguments that are not
+    ``None``) and ``extra`` (keyword arguments the constructor does not name), checked
+    (``check_options``) and each converted to its preset value's type; ``"preset"`` holds
+    the preset's name. An unknown preset or an ``extra`` name no preset knows is an error
+    naming the known ones, so a typo never passes silently. ``what`` names the plugin
+    in messages (``"'wgan' label generator"``).
+    """
+    presets = getattr(cls, "presets", {})
+    if preset not in presets:
+        raise CkganError(f"unknown preset '{preset}' for the {what} (known: {', '.join(presets)})")
+    defaults = presets[preset]
+    unknown = sorted(set(extra) - set(defaults))
+    if unknown:
+        raise CkganError(
+            f"unknown option '{unknown[0]}' for the {what} (known: {', '.join(sorted(defaults))})"
+        )
+    options = {**defaults, **{k: v for k, v in given.items() if v is not None}, **extra}
+    check_options(cls, options, what)
+    for key, value in options.items():
+        kind = _kind(defaults.get(key))
+        if kind == "int":
+            options[key] = int(value)
+        elif kind == "float":
+            options[key] = float(value)
+        elif kind == "ints":
+            options[key] = [int(v) for v in value]
+    return {"preset": preset, **options}

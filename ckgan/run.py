@@ -90,9 +90,11 @@ def label_metrics(
 
 
 PRESETS = {
-    # quick: 32x32 on a 2-core CPU in about 15 minutes; paper: the paper's settings (GPU).
-    # The batch size is the image stage's own (its preset of the same name), and
-    # so are the steps where the stage's preset has a "steps" option.
+    # Run settings of the built-in presets where the image stage's preset of the
+    # same name has none (size, steps and batch size are the stage's own).
+    # quick: 32x32 on a 2-core CPU in about 15 minutes; paper: the paper's (GPU).
+    # A stage's other presets take its size and steps and a checkpoint every
+    # twelfth of the steps.
     "quick": {"size": 32, "image_steps": 3000, "checkpoint_every": 250},
     "paper": {"size": 64, "image_steps": 100_000, "checkpoint_every": 2000},
 }
@@ -133,14 +135,12 @@ def train(
         config = _read_config(out)
     else:
         _check_new_folder(out)
-        if preset not in PRESETS:
-            raise CkganError(f"unknown preset '{preset}' (known: {', '.join(PRESETS)})")
         if image == "none" and image_options:
             raise CkganError(
                 f"--image-option {next(iter(image_options))}=... is for an image stage, "
                 "and this run has none (--image none): leave it out"
             )
-        settings = PRESETS[preset] if image != "none" else {}
+        settings = PRESETS.get(preset, {}) if image != "none" else {}
         config = {
             "ckgan_version": __version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -194,13 +194,17 @@ def train(
     )  # fmt: skip
     stage = None
     if stage_cls is not None:
+        size = {"size": config["size"]} if config["size"] else {}  # else the preset's
         stage = _construct(
             stage_cls, f"image stage '{config['image']}'", causal_graph.encoding.columns,
-            size=config["size"], preset=config["preset"], **config.get("image_options", {}),
+            preset=config["preset"], **size, **config.get("image_options", {}),
         )  # fmt: skip
+        config["size"] = stage.size
         if not config["image_steps"]:
             steps = stage.options.get("steps") or PRESETS[config["preset"]]["image_steps"]
             config["image_steps"] = int(steps)
+        if not config["checkpoint_every"]:
+            config["checkpoint_every"] = max(1, config["image_steps"] // 12)
 
     from .devices import use_devices
 

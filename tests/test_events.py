@@ -38,8 +38,12 @@ def test_a_damaged_record_fails_its_checksum(tmp_path):
 
 
 def test_two_writers_in_one_folder_keep_separate_files(tmp_path):
-    first, second = EventWriter(tmp_path), EventWriter(tmp_path)
-    assert first.path != second.path and len(list(tmp_path.iterdir())) == 2
+    first, second = EventWriter(tmp_path / "curves"), EventWriter(tmp_path / "curves")
+    assert not (tmp_path / "curves").exists()  # nothing before the first scalars
+    first.scalars(1, {"a": 1.0})
+    second.scalars(1, {"a": 2.0})
+    assert first.path != second.path and len(list((tmp_path / "curves").iterdir())) == 2
+    assert read_scalars(second.path) == [(1, {"a": 2.0})]
 
 
 def test_tensorflow_reads_the_file(tmp_path):

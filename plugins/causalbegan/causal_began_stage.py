@@ -148,7 +148,10 @@ class CausalBEGANStage(ImageStage):
         "lambda_z": "[0, inf)",
         "mode_seeking": "[0, inf)",
         "labeler_learning_rate": "[0, inf)",
-    }
+        "hidden": "[0, inf)",  # 0: no hidden layer
+        "noise_dim": "[1, inf)", "width": "[1, inf)", "labeler_width": "[1, inf)",
+        "code_dim": "[1, inf)",
+    }  # fmt: skip
     #: options runs saved before them trained without, and the value in effect then
     added_options = {"film": False, "labeler_learning_rate": 0.0}
     #: latent_constraint (BEGAN-CS): head_x spread 0.23-0.38 at 0.1 against 0.65 without
@@ -156,9 +159,6 @@ class CausalBEGANStage(ImageStage):
     #: decorrelate, do_fraction: no gain on causalgan (see its stage), never measured
     #: to help here
     removed_options = {"latent_constraint": 0.0, "decorrelate": 0.0, "do_fraction": 0.0}
-    positive_options = (
-        "noise_dim", "width", "labeler_width", "code_dim", "batch_size", "steps",
-    )  # fmt: skip
 
     def __init__(
         self,
@@ -194,10 +194,6 @@ class CausalBEGANStage(ImageStage):
         given = {k: v for k, v in locals().items() if k in PRESETS["quick"]}
         options = self.resolve_options(preset, given, extra)
         size = int(options.pop("size"))
-        if int(options["lr_halve_every"]) < 0:
-            raise CkganError("option lr_halve_every must be 0 (never) or a number of steps")
-        if int(options["hidden"]) < 0:
-            raise CkganError("option hidden must be 0 (no hidden layer) or a number of units")
         if float(options["mode_seeking"]) < 0:
             raise CkganError("option mode_seeking must be 0 (off) or positive")
         if float(options["labeler_learning_rate"]) < 0:

@@ -8,7 +8,6 @@ from typing import Any
 import keras
 import numpy as np
 
-from ckgan import CkganError
 from ckgan.images import LABEL_POOL, ImageStage
 
 from .causal_gan import CausalGAN
@@ -184,8 +183,12 @@ class CausalGANStage(ImageStage):
         **ImageStage.option_ranges,
         "label_weight": "[0, inf)",
         "k_decay_steps": "(0, inf)",
-        "labeler_learning_rate": "[0, inf)",
-    }
+        "labeler_learning_rate": "[0, inf)",  # 0: the shared rate
+        "noise_dim": "[1, inf)", "width": "[1, inf)", "labeler_width": "[1, inf)",
+        "kernel_size": "[1, inf)", "minibatch_kernels": "[0, inf)",
+        "generator_updates": "[1, inf)", "minibatch_dims": "[1, inf)",
+        "discriminator_norm": ("none", "layer"),
+    }  # fmt: skip
     added_options = {
         "film": False,
         "labeler_augment": False,
@@ -200,9 +203,6 @@ class CausalGANStage(ImageStage):
     #: 0.44 vs 0.42, mean shown 0.917 vs 0.919, rare Mustache 0.99 vs 0.97; before,
     #: 0.03 for Bald (data judge) at 3000 steps; removed
     removed_options = {"decorrelate": 0.0, "do_fraction": 0.0, "labeler_fakes": False}
-    positive_options = (
-        "noise_dim", "width", "labeler_width", "kernel_size", "batch_size", "steps",
-    )  # fmt: skip
 
     def __init__(
         self,
@@ -237,15 +237,6 @@ class CausalGANStage(ImageStage):
         given = {k: v for k, v in locals().items() if k in PRESETS["quick"]}
         options = self.resolve_options(preset, given, extra)
         size = int(options.pop("size"))
-        for key in ("minibatch_kernels", "generator_updates", "minibatch_dims"):
-            if int(options[key]) < 0 or (key != "minibatch_kernels" and int(options[key]) < 1):
-                raise CkganError(f"option {key} is out of range: {options[key]}")
-        if options["discriminator_norm"] not in ("none", "layer"):
-            raise CkganError("option discriminator_norm must be 'none' or 'layer'")
-        if float(options["k_decay_steps"]) <= 0:
-            raise CkganError("option k_decay_steps must be positive")
-        if float(options["labeler_learning_rate"]) < 0:
-            raise CkganError("option labeler_learning_rate must be 0 (the shared rate) or positive")
         super().__init__(nodes, size, **options)
 
     def build_model(self) -> CausalGAN:

@@ -22,6 +22,7 @@ import numpy as np
 from ckgan import CausalGraph, CkganError, LabelGenerator, backend
 from ckgan.devices import device_count
 from ckgan.labels import check_do_given
+from ckgan.options import resolve
 from ckgan.storage import atomic_path
 
 from .causal_controller import CausalController
@@ -176,7 +177,7 @@ class WGANLabelGenerator(LabelGenerator):
         **LabelGenerator.option_ranges,
         "negative_slope": "[0, 1]",
         "gp_weight": "[0, inf)",
-        "lr_decay": "[0, 1]",
+        "lr_decay": "(0, 1]",
         "n_critic": "[1, inf)",
         "steps_per_execution": "[1, inf)",
         "edge_penalty": "[0, inf)",
@@ -184,6 +185,7 @@ class WGANLabelGenerator(LabelGenerator):
         "clamp_fraction": "[0, 1)",
         "clamp_min_rows": "[1, inf)",
         "likelihood_weight": "[0, inf)",
+        "jit_compile": (True, False, "auto"),
     }
     #: options added since runs were first saved, with the value those runs trained with
     added_options = {"likelihood_weight": 0.0, "draw_binary": False}
@@ -225,62 +227,7 @@ class WGANLabelGenerator(LabelGenerator):
         self.critic: LabelCritic | None = None
 
     def _resolve(self, preset: str, given: dict, extra: dict) -> dict[str, Any]:
-        if preset not in self.presets:
-            raise CkganError(
-                f"unknown preset '{preset}' for the {self.kind} label generator "
-                f"(known: {', '.join(self.presets)})"
-            )
-        options = {"preset": preset, **self.presets[preset], **given, **extra}
-        unknown = sorted(set(extra) - set(self.presets[preset]))
-        if unknown:
-            raise CkganError(f"unknown option '{unknown[0]}' for the {self.kind} label generator")
-        options["hidden"] = [int(h) for h in options["hidden"]]
-        options["critic_hidden"] = [int(h) for h in options["critic_hidden"]]
-        for key in (
-            "noise_dim",
-            "n_critic",
-            "batch_size",
-            "steps",
-            "steps_per_execution",
-            "clamp_min_rows",
-        ):
-            options[key] = int(options[key])
-            if options[key] < 1:
-                raise CkganError(f"option {key} must be at least 1, got {options[key]}")
-        if not 0.0 <= float(options["ema_decay"]) < 1.0:
-            raise CkganError(f"option ema_decay must be in [0, 1), got {options['ema_decay']}")
-        if not 0.0 < float(options["lr_decay"]) <= 1.0:
-            raise CkganError(f"option lr_decay must be in (0, 1], got {options['lr_decay']}")
-        if float(options["edge_penalty"]) < 0:
-            raise CkganError(
-                f"option edge_penalty must be 0 (off) or positive, got {options['edge_penalty']}"
-            )
-        for key in (
-            "edge_penalty",
-            "edge_effect_scale",
-            "clamp_fraction",
-            "likelihood_weight",
-        ):
-            options[key] = float(options[key])
-        if options["likelihood_weight"] < 0:
-            raise CkganError(
-                "option likelihood_weight must be 0 (off) or positive, "
-                f"got {options['likelihood_weight']}"
-            )
-        if options["edge_effect_scale"] < 0:
-            raise CkganError(
-                "option edge_effect_scale must be 0 (off) or positive, "
-                f"got {options['edge_effect_scale']}"
-            )
-        if not 0.0 <= float(options["clamp_fraction"]) < 1.0:
-            raise CkganError(
-                f"option clamp_fraction must be in [0, 1), got {options['clamp_fraction']}"
-            )
-        options["init_rates"] = bool(options["init_rates"])
-        options["draw_binary"] = bool(options["draw_binary"])
-        if options["jit_compile"] not in (True, False, "auto"):
-            raise CkganError("option jit_compile must be true, false or 'auto'")
-        return options
+        return resolve(type(self), preset, given, extra, f"{self.kind} label generator")
 
     # -- the networks --------------------------------------------------------------
 
