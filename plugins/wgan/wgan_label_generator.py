@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 from ckgan import CausalGraph, CkganError, LabelGenerator, backend
+from ckgan.bayesnet import BayesNet
 from ckgan.devices import device_count
 from ckgan.labels import check_do_given
 from ckgan.options import resolve
@@ -27,6 +28,7 @@ from ckgan.storage import atomic_path
 
 from .causal_controller import CausalController
 from .data_weights import clamp_slots, edge_penalty_weights
+from .family_tables import tabulate
 from .label_critic import LabelCritic
 from .wgan_gp import WGANGP
 
@@ -82,6 +84,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         # no penalty at all: full's do(Bald=1) 0.042 at 60 s.
         "likelihood_weight": 5.0,
         "draw_binary": True,
+        # Sampling from the tables the fitted controller defines
+        # (family_tables.py) instead of running it: the same distribution
+        # (TV between 200k-row draws 0.0026, the noise of two draws), 21M rows/s
+        # against 0.37M on a 4-node net (pgmpy's simulate: 0.2-0.5M on the corpus).
+        "sampler": "tables",
     },
     # the CausalGAN reference code's settings
     "paper": {
@@ -106,6 +113,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "init_rates": False,
         "likelihood_weight": 0.0,
         "draw_binary": False,
+        "sampler": "network",
     },
 }
 
@@ -117,6 +125,8 @@ WEIGHTS = {
 
 #: rows per controller call when sampling
 SAMPLE_CHUNK = 65536
+#: the tables ``sample`` draws from (``sampler="tables"``): derived from the weights
+TABLES_FILE = "tables.npz"
 
 
 class WGANLabelGenerator(LabelGenerator):
@@ -165,6 +175,11 @@ class WGANLabelGenerator(LabelGenerator):
             (the Gumbel generator's nodes, at temperature 1) instead of
             rounding it at 0.5 (CausalGAN's controller); their draws then
             have a likelihood.
+        sampler: ``"tables"``: once fitted (or loaded), sample from the
+            tables ``P(node | parents)`` the controller defines, averaged over
+            its noise (``family_tables.py``; saved as ``tables.npz``), where
+            no node has too many parent configurations; ``"network"``: run
+            the controller for every draw.
         jit_compile: XLA for the training step (``"auto"``: Keras decides,
             which means no XLA on a CPU).
     """
@@ -186,9 +201,10 @@ class WGANLabelGenerator(LabelGenerator):
         "clamp_min_rows": "[1, inf)",
         "likelihood_weight": "[0, inf)",
         "jit_compile": (True, False, "auto"),
+        "sampler": ("tables", "network"),
     }
     #: options added since runs were first saved, with the value those runs trained with
-    added_options = {"likelihood_weight": 0.0, "draw_binary": False}
+    added_options = {"likelihood_weight": 0.0, "draw_binary": False, "sampler": "network"}
 
     def __init__(
         self,
@@ -216,6 +232,7 @@ class WGANLabelGenerator(LabelGenerator):
         init_rates: bool | None = None,
         likelihood_weight: float | None = None,
         draw_binary: bool | None = None,
+        sampler: str | None = None,
         jit_compile: bool | str = "auto",
         **extra: Any,
     ):
@@ -225,6 +242,9 @@ class WGANLabelGenerator(LabelGenerator):
         self.controller: CausalController | None = None
         self.ema_controller: CausalController | None = None
         self.critic: LabelCritic | None = None
+        #: the tables sampled from (``sampler="tables"``): built once fitted or loaded
+        self._tables: BayesNet | None = None
+        self._tables_ready = False
 
     def _resolve(self, preset: str, given: dict, extra: dict) -> dict[str, Any]:
         return resolve(type(self), preset, given, extra, f"{self.kind} label generator")
@@ -351,6 +371,7 @@ class WGANLabelGenerator(LabelGenerator):
         if seed is None:
             seed = int(np.random.default_rng().integers(2**31))
         keras.utils.set_random_seed(int(seed))
+        self._tables, self._tables_ready = None, False  # the network changes: sample it
         if self.controller is None:
             self._build()
             if o["init_rates"]:
@@ -388,6 +409,7 @@ class WGANLabelGenerator(LabelGenerator):
             )
             if wgan.stop_training:  # set by a callback or by evaluate
                 break
+        self._tables_ready = True
         return logger.log
 
     # -- sampling ------------------------------------------------------------------
@@ -405,7 +427,21 @@ class WGANLabelGenerator(LabelGenerator):
         return self._run(n, do, seed, probs=True)
 
     def _sample(self, n, do, seed):
+        tables = self.tables()
+        if tables is not None:
+            return tables.sample(n, rng=seed, do=do)
         return self.graph.encoding.decode(self._run(n, do, seed, probs=False))
+
+    def tables(self) -> BayesNet | None:
+        """The Bayesian network ``sample`` draws from (``sampler="tables"``), built on
+        first use once the generator is fitted or loaded; ``None`` while it trains,
+        with ``sampler="network"``, or when a node has too many parent configurations."""
+        if self.options.get("sampler") != "tables" or not self._tables_ready:
+            return None
+        if self._tables is None:
+            tables = tabulate(self._sampler(), self.graph)
+            self._tables = False if tables is None else BayesNet(self.graph, tables)
+        return self._tables or None
 
     def _run(self, n: int, do: dict[str, int], seed: int | None, probs: bool) -> np.ndarray:
         controller = self._sampler()
@@ -453,6 +489,11 @@ class WGANLabelGenerator(LabelGenerator):
                         "ignore", "__array__ implementation", DeprecationWarning
                     )
                     model.save_weights(tmp)
+        tables = self.tables()
+        if tables is not None:
+            arrays = {f"node{i}": tables.cpts[node] for i, node in enumerate(self.nodes)}
+            with atomic_path(directory / TABLES_FILE, suffix=".npz") as tmp:
+                np.savez(tmp, **arrays)
 
     def _load_state(self, directory: Path) -> None:
         self._build()
@@ -464,6 +505,10 @@ class WGANLabelGenerator(LabelGenerator):
             if not path.is_file():
                 raise CkganError(f"'{path}' is missing: the saved generator is incomplete")
             model.load_weights(path)
+        self._tables, self._tables_ready = None, True
+        path = directory / TABLES_FILE
+        if self.options.get("sampler") == "tables" and path.is_file():
+            self._tables = _read_tables(path, self.graph)
 
 
 def _shift_to_rates(logits: np.ndarray, rates: np.ndarray) -> np.ndarray:
@@ -530,3 +575,15 @@ class _TrainingLog(keras.callbacks.Callback):
             # the progress bar shows the scalar ones
             logs.update({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
         self.log.append(entry)
+
+
+def _read_tables(path: Path, graph: CausalGraph) -> BayesNet:
+    """The tables saved beside the weights; a damaged file is an error that says to delete it."""
+    try:
+        with np.load(path) as data:
+            cpts = {node: data[f"node{i}"] for i, node in enumerate(graph.nodes)}
+        return BayesNet(graph, cpts)
+    except (OSError, ValueError, KeyError, CkganError) as e:
+        raise CkganError(
+            f"'{path}' is damaged ({e}): delete it, and it is rebuilt from the weights"
+        ) from None
