@@ -420,6 +420,8 @@ def run_network(name: str, generators, args, store: dict, work: Path) -> None:
         metrics = json.loads((out / "metrics.json").read_text())["labels"]
         gen = LabelGenerator.load(out / "labels")
         cell = score_generator(gen, truth, args.n, families)
+        do_node, do_state = cell["worst_do"].split("=", 1)
+        worst_do = {do_node: graph.states(do_node).index(do_state)}
         cell.update(
             {
                 "train_s": metrics["train_seconds"],
@@ -427,6 +429,8 @@ def run_network(name: str, generators, args, store: dict, work: Path) -> None:
                 "options": gen.get_config(),
                 "label_options": args.option,
                 "rows_per_s": sampling_rate(gen, args.n),
+                "do_rows_per_s": sampling_rate(gen, args.n, do=worst_do),
+                "sampler": gen.options.get("sampler", "network"),
                 "family_check_ok": metrics["family_check"]["ok"],
                 "family_check_summary": metrics["family_check"]["summary"],
                 "load_average_after": os.getloadavg(),
