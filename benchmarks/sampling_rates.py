@@ -6,7 +6,10 @@ generator steps: the rate does not depend on how well they fit) and
 graph), drawing rows observationally, under ``do(Mustache=1)`` and
 conditioned on ``Mustache=1`` (rejection sampling for the neural generators,
 about 4% acceptance; exact conditioning from the pmf for ``tabular``). Each
-rate is the best of ``--repeats`` draws after one warm-up draw.
+rate is the best of ``--repeats`` draws after one warm-up draw. ``wgan`` and
+``gumbel`` are timed with both samplers (``tables``, their default, and
+``network``), each with its TV to the truth (observational, do(Mustache=1),
+do(Bald=1); 200k rows).
 
 When a finished run exists at ``--run`` (default ``/tmp/ck/main``), also times
 its image stage's ``generate`` on 2,000 label rows drawn under
@@ -28,8 +31,10 @@ from pathlib import Path
 os.environ.setdefault("CKGAN_LOAD_PLUGINS", "")  # built-ins only
 
 import ckgan  # noqa: E402
+from ckgan.metrics import tv_to_truth  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
+TV_DOS = [{"Mustache": 1}, {"Bald": 1}]
 MODES = {
     "observational": {},
     "do(Mustache=1)": {"do": {"Mustache": 1}},
@@ -68,17 +73,34 @@ def label_rates(args) -> dict:
         gen.fit(data, steps=args.fit_steps, seed=0, verbose=0)
         fit_s = time.perf_counter() - start
         rows = {"fit_steps": args.fit_steps if kind != "tabular" else None, "fit_s": fit_s}
-        for mode, kwargs in MODES.items():
-            n = args.n_given if "given" in kwargs else args.n
-            seconds = timed(lambda g=gen, n=n, kw=kwargs: g.sample(n, seed=1, **kw), args.repeats)
-            rows[mode] = {
-                "n": n,
-                "seconds": seconds,
-                "rows_per_s": n / seconds,
-                "acceptance": gen.last_acceptance,
-            }
-            print(f"{kind:8s} {mode:18s} {n / seconds:12,.0f} rows/s", flush=True)
-        out[kind] = rows
+        if kind != "tabular":  # built once, at the end of fit (or on save)
+            start = time.perf_counter()
+            gen.tables()
+            rows["tables_s"] = time.perf_counter() - start
+        samplers = ["tables", "network"] if kind != "tabular" else [None]
+        for sampler in samplers:
+            name = kind if sampler in (None, "tables") else f"{kind}/{sampler}"
+            if sampler:
+                gen.options["sampler"] = sampler
+            rows = dict(rows)
+            for mode, kwargs in MODES.items():
+                n = args.n_given if "given" in kwargs else args.n
+                seconds = timed(
+                    lambda g=gen, n=n, kw=kwargs: g.sample(n, seed=1, **kw), args.repeats
+                )
+                rows[mode] = {
+                    "n": n,
+                    "seconds": seconds,
+                    "rows_per_s": n / seconds,
+                    "acceptance": gen.last_acceptance,
+                }
+                print(f"{name:15s} {mode:18s} {n / seconds:12,.0f} rows/s", flush=True)
+            # the samplers draw one distribution: their TVs to the truth agree
+            # up to the noise of 200k rows
+            tvs = tv_to_truth(gen.sample, truth, interventions=TV_DOS, seed=2)
+            rows["tv_to_truth"] = tvs
+            print(f"{name:15s} TV obs {tvs['tv_observational']:.4f} do {tvs['tv_do']}")
+            out[name] = rows
     return out
 
 
