@@ -391,21 +391,23 @@ def _callbacks():
     import keras
 
     class NaNGuard(keras.callbacks.Callback):
-        """Stops training at the first non-finite metric and remembers the step."""
+        """Stops training at the end of a checkpoint span whose metrics are not finite.
+
+        Checked once per span, not per step: a step's check would pull its
+        metrics to the host and stall the device; a metric that went NaN at
+        any step leaves the span's running mean NaN, and that span is not saved.
+        """
 
         def __init__(self):
             super().__init__()
-            self.start = self.per_epoch = self.epoch = 0
+            self.start = self.per_epoch = 0
             self.bad = None
             self.what = ""
 
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
-
-        def on_train_batch_end(self, batch, logs=None):
+        def on_epoch_end(self, epoch, logs=None):
             for key, value in (logs or {}).items():
                 if not np.isfinite(float(value)):
-                    self.bad = self.start + self.epoch * self.per_epoch + batch + 1
+                    self.bad = self.start + (epoch + 1) * self.per_epoch
                     self.what = f"{key} = {float(value)}"
                     self.model.stop_training = True
                     return
