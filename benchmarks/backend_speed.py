@@ -36,8 +36,7 @@ def cell(stage: str, jit: bool, devices: int, preset: str = "quick", size: int =
     os.environ.setdefault("CKGAN_LOAD_PLUGINS", "")
     import keras
 
-    from ckgan import backend
-    from ckgan.dataset import load_dataset
+    from ckgan import backend, load_dataset
     from ckgan.graph import CausalGraph
     from ckgan.plugins import get_registry
 

@@ -54,8 +54,8 @@ from label_baselines import (  # noqa: E402
 from label_tv import tabular_reference  # noqa: E402
 
 import ckgan  # noqa: E402
+from ckgan import load_dataset  # noqa: E402
 from ckgan.bayesnet import MAX_CONFIGS, config_count  # noqa: E402
-from ckgan.dataset import load_dataset  # noqa: E402
 from ckgan.labels import LabelGenerator  # noqa: E402
 from ckgan.metrics import tv_distance, tv_to_truth  # noqa: E402
 from ckgan.run import reordered_truth  # noqa: E402

@@ -10,12 +10,12 @@ import os
 from importlib.metadata import PackageNotFoundError, version
 
 from .bayesnet import BayesNet, BinaryBayesNet
-from .dataset import Dataset, load_dataset
+from .dataset import Dataset
 from .errors import CkganError
 from .graph import CausalGraph
 from .hookspecs import hookimpl
 from .labels import LabelGenerator
-from .plugins import get_plugin_manager, get_registry
+from .plugins import get_plugin_manager, get_registry, load_dataset
 
 
 def _choose_backend() -> None:

@@ -552,7 +552,7 @@ def data_list():
 @FORCE
 def data_show(name, n, size, split, out, force):
     """Write a labelled grid of NAME's first --n images to --out."""
-    from .dataset import load_dataset
+    from .plugins import load_dataset
     from .storage import check_output
     from .viz import label_caption, save_grid
 

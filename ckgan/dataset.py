@@ -10,7 +10,6 @@ each node's states.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -43,6 +42,8 @@ class Dataset:
     #: a name that stays the same for the same data across processes (caches of
     #: judges use it); ``None``: nothing trained on this dataset is cached
     cache_key: str | None = None
+    #: nuisance factors that are angles, read on a circle (``nuisance``)
+    circular_nuisance: tuple[str, ...] = ()
 
     @property
     def images_in_memory(self) -> bool:
@@ -87,6 +88,13 @@ class Dataset:
         """The model-vector columns of ``attributes`` (``ckgan.states.Encoding``): for binary
         labels, the attributes themselves."""
         return tuple(self.attributes)
+
+    def nuisance(self, split: str = "train") -> dict[str, np.ndarray]:
+        """What varies between the images of ``split`` beyond the labels, one value per
+        image in ``labels`` order (synthfaces: colours, head position and size, ...):
+        ``ckgan evaluate`` measures generated images' diversity by it. ``{}`` (the
+        default) when the dataset does not know."""
+        return {}
 
     def images(self, split: str = "train", size: int | None = None) -> np.ndarray:
         """The images of ``split`` as uint8 ``(n, size, size, 3)``, in ``labels`` order.
@@ -224,17 +232,3 @@ def _shuffled_batches(
 def check_split(split: str) -> None:
     if split not in SPLITS:
         raise CkganError(f"unknown split '{split}' (known: {', '.join(SPLITS)})")
-
-
-def load_dataset(name_or_path: str | Path, **options: Any) -> Dataset:
-    """A registered dataset by name, or a user's CSV file of labels / folder of images."""
-    text = str(name_or_path)
-    path = Path(text)
-    if path.suffix.lower() == ".csv" or path.exists():
-        from .userdata import open_user_data
-
-        return open_user_data(path, **options)
-    from .plugins import get_registry
-
-    factory = get_registry().get("datasets", text).load()
-    return factory(**options)

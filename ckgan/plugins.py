@@ -14,12 +14,16 @@ import importlib.metadata
 import os
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from . import hookspecs
 from .errors import CkganError, PluginWarning
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
 
 BUILTIN_PLUGINS = (
     "ckgan_plugins.default_graphs",
@@ -268,3 +272,15 @@ def reset() -> None:
     _pm = None
     _registry = None
     _infos.clear()
+
+
+def load_dataset(name_or_path: str | Path, **options: Any) -> Dataset:
+    """A registered dataset by name, or a user's CSV file of labels / folder of images."""
+    text = str(name_or_path)
+    path = Path(text)
+    if path.suffix.lower() == ".csv" or path.exists():
+        from .userdata import open_user_data
+
+        return open_user_data(path, **options)
+    factory = get_registry().get("datasets", text).load()
+    return factory(**options)

@@ -24,10 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import Dataset, load_dataset
+from .dataset import Dataset
 from .errors import CkganError
 from .graph import CausalGraph
 from .labels import LabelGenerator
+from .plugins import load_dataset
 
 CONFIG = "config.json"
 

@@ -74,7 +74,7 @@ def test_the_family_check_of_a_binary_run_is_unchanged(run):
     """The check, now per state, gives binary runs the very report it stored then."""
     import json
 
-    from ckgan.dataset import load_dataset
+    from ckgan import load_dataset
     from ckgan.fitcheck import family_check
 
     folder = LEGACY / run

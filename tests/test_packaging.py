@@ -63,3 +63,57 @@ def test_only_the_backend_modules_import_a_framework():
             if not relative.startswith(ALLOWED) and (found := framework_imports(path)):
                 offenders[relative] = found
     assert offenders == {}, "move these into ckgan/backends/"
+
+
+def _runtime_nodes(tree):
+    """Every node of ``tree`` but those under ``if TYPE_CHECKING:`` (never run)."""
+    import ast
+
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            stack.extend(node.orelse)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def import_graph():
+    """Which of the project's modules import which (at any depth), as a networkx DiGraph."""
+    import ast
+
+    import networkx as nx
+
+    modules = {}
+    for package, folder in (("ckgan", "ckgan"), ("ckgan_plugins", "plugins")):
+        for path in (ROOT / folder).rglob("*.py"):
+            parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            modules[".".join([package, *parts])] = path
+    graph = nx.DiGraph()
+    graph.add_nodes_from(modules)
+    for name, path in modules.items():
+        here = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        for node in _runtime_nodes(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                stem = here[: len(here) - node.level + 1] if node.level else []
+                target = ".".join(stem + ([node.module] if node.module else []))
+                targets = [target] + [f"{target}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                continue
+            graph.add_edges_from((name, t) for t in targets if t in modules and t != name)
+    return graph
+
+
+def test_modules_import_one_another_without_cycles():
+    # the packages' own __init__ (the public API, re-exporting) may be imported anywhere
+    graph = import_graph()
+    graph.remove_nodes_from(["ckgan", "ckgan_plugins"])
+    import networkx as nx
+
+    assert graph.has_edge("ckgan.userdata", "ckgan.dataset")  # the scan sees imports
+    assert nx.is_directed_acyclic_graph(graph), nx.find_cycle(graph)

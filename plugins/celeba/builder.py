@@ -28,6 +28,8 @@ from ckgan.userdata import (
     read_partition_file,
 )
 
+from .attributes import ATTRIBUTES
+
 NAME = "ckgan_celeb_a"
 BUILDER_VERSION = "1.0.0"
 ZIP_FILE = "img_align_celeba.zip"
@@ -78,8 +80,6 @@ def builder_class() -> type:
     """The ``GeneratorBasedBuilder`` subclass, defined on first use (it needs tfds)."""
     import numpy as np
     import tensorflow_datasets as tfds
-
-    from .celeb_a import ATTRIBUTES
 
     class CkganCelebA(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         """CelebA's aligned faces and 40 attributes, from the official files in the manual dir."""
