@@ -92,6 +92,7 @@ class Judge:
             step = 2 if factor in self.circular else 1
             self.nuisance_columns[factor] = list(range(width, width + step))
             width += step
+        self._outputs = width
         self.model = _build(len(self.nodes), size, width)
         self.accuracy: dict[str, float] = dict(accuracy or {})
         self.nuisance_r2: dict[str, float] = dict(nuisance_r2 or {})
@@ -158,6 +159,9 @@ class Judge:
         import keras
 
         keras.utils.set_random_seed(seed)
+        # fresh weights drawn after the seed: the same seed trains the same judge
+        # (weights drawn at construction depend on what the process ran before)
+        self.model = _build(len(self.nodes), self.size, self._outputs)
         images, labels, factors = self._arrays(dataset, "train", max_train)
         train = _JudgeBatches(images, labels, factors, batch_size, seed)
         bce = keras.losses.BinaryCrossentropy(from_logits=True)

@@ -75,7 +75,7 @@ class Tinted(Dataset):
         hue = rows[:, 1:2] * 6.0  # HSV at full saturation and value
         rgb = np.clip(np.abs((hue - np.array([3.0, 2.0, 4.0])) % 6.0 - 3.0) - 1.0, 0, 1)
         x = np.broadcast_to(rgb[:, None, None, :], (len(rows), size, size, 3)).copy()
-        x[:, 2:8, 2:8, :] = rows[:, 2, None, None, None]
+        x[:, 1:9, 1:9, :] = rows[:, 2, None, None, None]
         x[rows[:, 0] < 0.5, 10:14, 10:14, :] = 0.0
         return (x * 255).round().astype(np.uint8)
 
