@@ -364,10 +364,12 @@ class CausalController(keras.Model):
         ones = ops.ones((self.num_nodes,))
         _, logits = self(noise, do_mask=ones, do_values=values, return_logits=True,
                          training=training)  # fmt: skip
-        explicit = self.explicit_nodes()
+        # a tensor, not numpy: torch's tensor times an ndarray is numpy's product,
+        # which cannot take a tensor that requires grad
+        explicit = ops.convert_to_tensor(self.explicit_nodes().astype("float32"))
         cards = np.array(self.cards)
         if self.slots == 1:  # (batch, k) logits and values
-            return ops.sum(_bce(logits, values) * explicit.astype("float32"), axis=-1)
+            return ops.sum(_bce(logits, values) * explicit, axis=-1)
         targets = ops.take(self._slot_major(values), self._inverse, axis=0)
         targets = ops.transpose(targets, (1, 0, 2))  # (batch, k, slots), graph order
         binary = (cards == 2)[None, :]
@@ -376,7 +378,7 @@ class CausalController(keras.Model):
         masked = logits + (valid.astype("float32") - 1.0) * 1e9
         ce = -ops.sum(targets * ops.log_softmax(masked, axis=-1), axis=-1)
         nll = ops.where(binary, bce, ce)
-        return ops.sum(nll * explicit.astype("float32"), axis=-1)
+        return ops.sum(nll * explicit, axis=-1)
 
     @staticmethod
     def _gumbel(logit, u, temperature, training):
