@@ -2,9 +2,10 @@
 
 Each cell runs in its own process (``KERAS_BACKEND`` is read once per
 process): the ``wgan`` label stage on synthfaces' ``paper`` graph and both
-image stages at 32 px with their quick presets. A cell trains ``short`` and
-then ``long`` steps on fresh models and reports ``(long - short) / time
-difference``, so tracing and compiling are left out. Devices: with
+image stages at 32 px with their quick presets. A cell trains ``short`` steps once
+to compile (thrown away), then ``short`` and ``long`` steps on fresh models,
+and reports ``(long - short) / time difference``, so tracing and compiling
+are left out. Devices: with
 ``--devices 2`` on JAX the cell runs under ``keras.distribution.DataParallel``
 over 2 virtual CPU devices (``XLA_FLAGS=--xla_force_host_platform_device_count=2``).
 The machine's load average is recorded with each cell: other work on the
@@ -50,7 +51,11 @@ def cell(stage: str, jit: bool, devices: int, preset: str = "quick", size: int =
     labels = dataset.labels("train", list(graph.nodes))
     short, long = STEPS[stage]
     timings = []
-    for steps in (short, long):
+    # a first short fit is thrown away: it compiles (and fills XLA's persistent
+    # cache), which the two timed fits then read alike, so their difference is
+    # the steps alone (without it the short fit paid a compile the long one did
+    # not, and the difference could be negative)
+    for steps in (short, short, long):
         keras.utils.clear_session()
         generator = registry.get("labels", "wgan").load()(graph, jit_compile=jit)
         if stage == "wgan":
@@ -63,7 +68,10 @@ def cell(stage: str, jit: bool, devices: int, preset: str = "quick", size: int =
             start = time.perf_counter()
             image.fit(dataset, generator, steps=steps, verbose=0, jit_compile=jit)
         timings.append(time.perf_counter() - start)
-    rate = (long - short) / max(timings[1] - timings[0], 1e-9)
+    timings = timings[1:]
+    if timings[1] <= timings[0]:
+        raise SystemExit(f"{long} steps took no longer than {short}: {timings}; rerun on a quieter machine")
+    rate = (long - short) / (timings[1] - timings[0])
     batch = generator.options["batch_size"] if stage == "wgan" else image.options["batch_size"]
     return {
         "steps_per_second": rate,

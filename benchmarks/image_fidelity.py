@@ -42,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ckgan.dataset import Dataset
+
 # built-in plugins only, unless the caller names third-party plugins to load
 os.environ.setdefault("CKGAN_LOAD_PLUGINS", "")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -131,7 +133,7 @@ def check(out: dict, stage: str) -> dict:
     return checks
 
 
-class IndependentFaces:
+class IndependentFaces(Dataset):
     """synthfaces' faces re-rendered with independent labels: the fair judge's training data.
 
     Each attribute is 1 with probability 1/2 independently of the others; the
