@@ -8,8 +8,8 @@ from ckgan import plugins
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory):
     # Session-wide, so that module-scoped fixtures (a judge, a trained model) are
-    # set up inside it too: a judge cached by older code in the user's cache was
-    # once loaded instead of trained, and read a factor the test needs too poorly.
+    # set up inside it too: they run before the per-test fixture below, and used
+    # to read and write the user's own cache (a judge trained by older code).
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CKGAN_LOAD_PLUGINS", "")
         patch.setenv("CKGAN_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))

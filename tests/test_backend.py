@@ -1,5 +1,6 @@
 """``ckgan.backend``: gradients and the WGAN-GP penalty on functions with known gradients."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -12,8 +13,6 @@ def test_gradient_penalty_of_a_linear_critic():
     # f(x) = x . w has gradient w everywhere: penalty (|w| - 1)^2 on every row
     w = np.array([[3.0], [4.0]], dtype="float32")
     x = np.random.default_rng(0).normal(size=(16, 2)).astype("float32")
-    import keras
-
     # keras.ops, not `v @ w`: a torch tensor times an ndarray goes through numpy
     scores, penalty = backend.gradient_penalty(lambda v: keras.ops.matmul(v, w)[:, 0], x)
     scores, penalty = (keras.ops.convert_to_numpy(t) for t in (scores, penalty))
