@@ -115,12 +115,14 @@ def test_a_stage_saved_before_the_new_options_still_loads(cls, options, tmp_path
     stage = cls(NODES, 16, noise_dim=8, film=False, **options)
     stage.save(tmp_path)
     saved = json.loads((tmp_path / CONFIG_FILE).read_text())
-    for key in ("film", "labeler_learning_rate"):
+    for key in cls.added_options:
         del saved["config"][key]
     saved["config"]["decorrelate"] = 0.0  # removed since, off: it loads
     (tmp_path / CONFIG_FILE).write_text(json.dumps(saved))
     loaded = ImageStage.load(tmp_path)
     assert loaded.options["film"] is False and loaded.options["labeler_learning_rate"] == 0
+    for key, value in cls.added_options.items():
+        assert loaded.options[key] == value, key
     assert "decorrelate" not in loaded.options
     labels = np.array([[1, 0, 1]])
     np.testing.assert_array_equal(stage.generate(labels, seed=2), loaded.generate(labels, seed=2))

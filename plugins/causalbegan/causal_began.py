@@ -41,6 +41,13 @@ class CausalBEGAN(ImageGAN):
         labeler_learning_rate: 0 (the paper's: the Labeler shares the
             autoencoder's optimizer), or the Labeler's own Adam learning rate
             (a third optimizer, ``"labeler"``).
+        balance_labels: weigh both label losses per attribute value by its
+            rarity in the label pool (``label_weights``), so that Bald (2%)
+            counts as much as not-Bald (off: the paper's plain mean).
+        labeler_augment: the Labeler sees every image, real and generated,
+            blurred half the time and with a little noise (``soften``), so
+            that it reads shapes rather than the fine texture that tells
+            real from generated (off: the paper's).
         lr_halve_every: halve the learning rate every so many steps (0: never).
         gamma, gamma_label, zeta: the three margins.
         lambda_k, lambda_l, lambda_z: the rates of ``k_t``, ``l_t``, ``z_t``.
@@ -56,6 +63,7 @@ class CausalBEGAN(ImageGAN):
     config_keys = (
         "learning_rate", "beta_1", "beta_2", "lr_halve_every", "gamma", "gamma_label",
         "zeta", "lambda_k", "lambda_l", "lambda_z", "mode_seeking", "labeler_learning_rate",
+        "balance_labels", "labeler_augment",
     )  # fmt: skip
     metric_names = (
         "d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "label_fake",
@@ -85,6 +93,8 @@ class CausalBEGAN(ImageGAN):
         mode_seeking: float = 0.0,
         seed: int | None = None,
         labeler_learning_rate: float = 0.0,
+        balance_labels: bool = False,
+        labeler_augment: bool = False,
         **kwargs,
     ):
         super().__init__(
@@ -112,6 +122,8 @@ class CausalBEGAN(ImageGAN):
         self.z_t = keras.Variable(0.0, trainable=False, name="z_t")
 
         self.labeler_learning_rate = float(labeler_learning_rate)
+        self.balance_labels = bool(balance_labels)
+        self.labeler_augment = bool(labeler_augment)
 
         def adam(name, lr=learning_rate):
             if self.lr_halve_every > 0:
@@ -165,6 +177,9 @@ class CausalBEGAN(ImageGAN):
         g_vars = self.generator.trainable_variables
         d_vars = self._discriminator_variables()
         k_t, l_t, z_t = (ops.convert_to_tensor(v) for v in (self.k_t, self.l_t, self.z_t))
+        rates = self.label_rates() if self.balance_labels else None
+        w_real = self.label_weights(labels, rates)
+        w_fake = self.label_weights(fake_labels, rates)
 
         def losses():
             fake = self.generator(inputs, training=True)
@@ -172,9 +187,9 @@ class CausalBEGAN(ImageGAN):
             codes = self.autoencoder.encoder(both, groups=2)  # real and fake apart
             error = ops.abs(self.autoencoder.decoder(codes) - both)
             recon_real, recon_fake = ops.mean(error[:b]), ops.mean(error[b:])
-            p = ops.sigmoid(self.labeler(both))
-            label_real = ops.mean(ops.square(p[:b] - labels))
-            label_fake = ops.mean(ops.square(p[b:] - fake_labels))
+            p = ops.sigmoid(self.labeler(self.soften(both)))
+            label_real = ops.mean(w_real * ops.square(p[:b] - labels))
+            label_fake = ops.mean(w_fake * ops.square(p[b:] - fake_labels))
             d_loss = recon_real - k_t * recon_fake + label_real - l_t * label_fake
             g_loss = recon_fake + z_t * label_fake
             # mode seeking (Mao et al. 2019): images of the same labels must move with z

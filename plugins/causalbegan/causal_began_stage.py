@@ -63,6 +63,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "minibatch_std": True,
         "film": False,
         "labeler_learning_rate": 0.0,
+        "balance_labels": False,
+        "labeler_augment": False,
         "jit_compile": "auto",
     },
     # the reference code's settings
@@ -90,6 +92,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "minibatch_std": False,
         "film": False,
         "labeler_learning_rate": 0.0,
+        "balance_labels": False,
+        "labeler_augment": False,
         "jit_compile": "auto",
     },
 }
@@ -130,6 +134,8 @@ class CausalBEGANStage(ImageStage):
             and the generated half of a batch are (off: the paper's).
         film: every block of the generator modulated by the labels (FiLM;
             off: the paper's, labels at the input only).
+        balance_labels: weigh the label losses by each value's rarity.
+        labeler_augment: the Labeler sees blurred and noisy images.
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
@@ -153,7 +159,12 @@ class CausalBEGANStage(ImageStage):
         "code_dim": "[1, inf)",
     }  # fmt: skip
     #: options runs saved before them trained without, and the value in effect then
-    added_options = {"film": False, "labeler_learning_rate": 0.0}
+    added_options = {
+        "film": False,
+        "labeler_learning_rate": 0.0,
+        "balance_labels": False,
+        "labeler_augment": False,
+    }
     #: latent_constraint (BEGAN-CS): head_x spread 0.23-0.38 at 0.1 against 0.65 without
     #: (3000 steps, 2026-11-28), no gain elsewhere; removed
     #: decorrelate, do_fraction: no gain on causalgan (see its stage), never measured
@@ -188,6 +199,8 @@ class CausalBEGANStage(ImageStage):
         minibatch_std: bool | None = None,
         film: bool | None = None,
         labeler_learning_rate: float | None = None,
+        balance_labels: bool | None = None,
+        labeler_augment: bool | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -231,6 +244,8 @@ class CausalBEGANStage(ImageStage):
                 )  # fmt: skip
             },
             labeler_learning_rate=float(o.get("labeler_learning_rate", 0.0)),
+            balance_labels=bool(o.get("balance_labels", False)),
+            labeler_augment=bool(o.get("labeler_augment", False)),
             name="causal_began",
         )
 

@@ -162,34 +162,6 @@ class CausalGAN(ImageGAN):
         inputs = ops.concatenate([label_logits(labels, ops.abs(normal)), z], axis=-1)
         return backend.shard_batch(inputs), backend.shard_batch(labels)
 
-    def label_rates(self):
-        """Each attribute's rate of 1s in the label pool, clipped to [0.01, 0.99]."""
-        rate = ops.mean(ops.cast(self.label_pool >= 0.5, "float32"), axis=0)
-        return ops.clip(rate, 0.01, 0.99)
-
-    def label_weights(self, targets, rates=None):
-        """Per-element weights of the label losses: 1, or class-balanced per attribute.
-
-        Balanced: a 1 of an attribute with rate ``p`` in the label pool weighs
-        ``0.5 / p``, a 0 ``0.5 / (1 - p)``, so a rare value (Bald, 2%) counts
-        as much as a common one instead of 1/50 as much. ``rates``: the
-        pool's ``label_rates()``, when the caller has them already.
-        """
-        if not self.balance_labels:
-            return ops.ones_like(targets)
-        rate = self.label_rates() if rates is None else rates
-        return targets * (0.5 / rate) + (1.0 - targets) * (0.5 / (1.0 - rate))
-
-    def soften(self, images):
-        """``images`` as the Labelers see them: unchanged, or softened (``labeler_augment``)."""
-        if not self.labeler_augment:
-            return images
-        b = images.shape[0]
-        blurred = ops.average_pool(images, 3, strides=1, padding="same")
-        pick = keras.random.uniform((b, 1, 1, 1), seed=self.seed_generator) < 0.5
-        noise = keras.random.normal(ops.shape(images), stddev=0.1, seed=self.seed_generator)
-        return ops.where(pick, blurred, images) + noise
-
     def k_t(self):
         return ops.exp(-ops.cast(self.step_counter, "float32") / self.k_decay_steps)
 

@@ -7,6 +7,11 @@ load and sample the same. Run from the repository root:
 It trains three label-only runs (tabular, wgan, gumbel; a few steps) and one with a tiny
 causalgan image stage on a 300-face synthfaces, and stores what ``ckgan sample`` drew
 from each (labels as CSV, images as ``expected.npz``).
+
+``images/image/image_stage.h5`` was then repacked with gzip (every dataset, group and
+attribute copied by h5py, the values checked equal): 3.8 MB to 1.7 MB, under the
+repository's 2 MiB limit on a file. HDF5 reads the compressed datasets as it did the
+plain ones.
 """
 
 import shutil
