@@ -80,7 +80,8 @@ class CausalController(keras.Model):
     ``do_values`` (model vectors: ``(width,)`` or ``(batch, width)``) before
     their children read them. With ``return_logits``, ``(outputs, logits)``:
     each node's logits before any ``do`` replaced it, ``(batch, k)`` (binary
-    graphs) or ``(batch, k, slots)``.
+    graphs) or ``(batch, k, slots)``. With ``parents_given``, only those
+    logits, every node's parents read from ``do_values`` (``given_parents``).
     """
 
     def __init__(
@@ -186,7 +187,10 @@ class CausalController(keras.Model):
         return_probs: bool = False,
         return_logits: bool = False,
         training=None,
+        parents_given: bool = False,
     ):
+        if parents_given:  # a do of every node: only the logits matter, in one pass
+            return self.given_parents(noise, do_values)
         # Activations are laid out (nodes, batch, width) in generation order,
         # so that every layer of a generation is one batched matmul.
         if self.slots > 1:
@@ -361,9 +365,7 @@ class CausalController(keras.Model):
         row that shows its parents' configuration, however rare.
         """
         values = ops.convert_to_tensor(values, "float32")
-        ones = ops.ones((self.num_nodes,))
-        _, logits = self(noise, do_mask=ones, do_values=values, return_logits=True,
-                         training=training)  # fmt: skip
+        logits = self.given_parents(noise, values)
         # a tensor, not numpy: torch's tensor times an ndarray is numpy's product,
         # which cannot take a tensor that requires grad
         explicit = ops.convert_to_tensor(self.explicit_nodes().astype("float32"))
@@ -379,6 +381,32 @@ class CausalController(keras.Model):
         ce = -ops.sum(targets * ops.log_softmax(masked, axis=-1), axis=-1)
         nll = ops.where(binary, bce, ce)
         return ops.sum(nll * explicit, axis=-1)
+
+    def given_parents(self, noise, values):
+        """Every node's logits with its parents' values read from ``values``, in one pass.
+
+        The logits ``call`` returns under a ``do`` of every node
+        (``return_logits``), but with no generation waiting for another: each
+        node's parents are given, so all nodes are one batched matmul per
+        layer. ``(batch, k)`` (binary graphs) or ``(batch, k, slots)``, graph order.
+        """
+        noise = ops.convert_to_tensor(noise, "float32")
+        z = ops.take(ops.transpose(noise, (1, 0, 2)), self._order, axis=0)  # (k, batch, ch)
+        h = ops.matmul(z[:, :, : self.noise_dim], self.w_noise)
+        if self.w_parents is not None:
+            if self.slots == 1:  # (batch, k) in generation order
+                flat = ops.transpose(self._node_major(values))
+            else:  # (batch, k * slots), slot-major per node
+                blocks = ops.transpose(self._slot_major(values), (1, 0, 2))
+                flat = ops.reshape(blocks, (ops.shape(blocks)[0], -1))
+            h = h + ops.matmul(flat[None], self.w_parents * self._mask)
+        h = ops.leaky_relu(h + self.b_in, self.negative_slope)
+        for kernel, bias in self.dense:
+            h = ops.leaky_relu(ops.matmul(h, kernel) + bias, self.negative_slope)
+        logit = ops.take(ops.matmul(h, self.w_out) + self.b_out, self._inverse, axis=0)
+        if self.slots == 1:
+            return ops.transpose(logit[:, :, 0])
+        return ops.transpose(logit, (1, 0, 2))
 
     @staticmethod
     def _gumbel(logit, u, temperature, training):

@@ -24,7 +24,9 @@ from ckgan.bayesnet import config_count, config_index
 ROW_BUDGET = 1_000_000
 #: noise draws per parent configuration: at most, and at least (else no tables)
 MAX_SAMPLES, MIN_SAMPLES = 65_536, 2_048
-CHUNK = 16_384
+#: rows per controller call: 65,536 halves the time per row of 16,384 (sachs: 13 s per
+#: million rows against 26 s), the per-call overhead of a small network
+CHUNK = 65_536
 
 
 def tabulate(controller, graph, seed: int = 0) -> dict[str, np.ndarray] | None:
@@ -41,7 +43,6 @@ def tabulate(controller, graph, seed: int = 0) -> dict[str, np.ndarray] | None:
     k, width = len(cards), graph.encoding.width
     rng = np.random.default_rng(seed)
     forward = backend.inference(controller)
-    ones = np.ones(k, "float32")
     explicit = controller.explicit_nodes()
     slots = controller.slots
     sums = [np.zeros((c, cards[i])) for i, c in enumerate(counts)]
@@ -51,13 +52,14 @@ def tabulate(controller, graph, seed: int = 0) -> dict[str, np.ndarray] | None:
         codes = (rng.random((CHUNK, k)) * np.asarray(cards)).astype(np.uint8)
         values = graph.encoding.encode(codes).astype("float32").reshape(CHUNK, width)
         noise = rng.random((CHUNK, k, controller.noise_channels), dtype=np.float32) * 2.0 - 1.0
-        _, logits = forward(noise, do_mask=ones, do_values=values, return_logits=True)
+        logits = forward(noise, do_values=values, parents_given=True)
         logits = np.asarray(keras.ops.convert_to_numpy(logits), dtype=np.float64)[:rows]
         codes = codes[:rows]
         for i, ps in enumerate(parents):
             probs = _node_probs(logits, i, cards[i], slots, bool(explicit[i]))
             cell = config_index(codes[:, ps], [cards[j] for j in ps]) if ps else np.zeros(rows, int)
-            np.add.at(sums[i], cell, probs)
+            for state in range(cards[i]):  # bincount: ~30x faster than np.add.at
+                sums[i][:, state] += np.bincount(cell, probs[:, state], minlength=counts[i])
             seen[i] += np.bincount(cell, minlength=counts[i])
     tables = {}
     for i, node in enumerate(graph.nodes):

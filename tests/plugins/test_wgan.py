@@ -127,7 +127,7 @@ def test_fit_log(fitted):
     assert times == sorted(times) and times[0] > 0
     for key in ("critic_loss", "generator_loss", "wasserstein", "gradient_penalty", "tv"):
         assert all(np.isfinite(e[key]) for e in log), key
-    assert len(log) == 20  # default eval_every: steps // 20
+    assert len(log) == 10  # default eval_every: steps // 10
 
 
 def test_same_seed_same_fit(chain):
