@@ -93,9 +93,20 @@ class Judge:
             self.nuisance_columns[factor] = list(range(width, width + step))
             width += step
         self._outputs = width
-        self.model = _build(len(self.nodes), size, width)
+        self._model = None  # built on first use: ``fit`` builds its own after seeding
         self.accuracy: dict[str, float] = dict(accuracy or {})
         self.nuisance_r2: dict[str, float] = dict(nuisance_r2 or {})
+
+    @property
+    def model(self):
+        """The judge's network (built on first use, with fresh weights)."""
+        if self._model is None:
+            self._model = _build(len(self.nodes), self.size, self._outputs)
+        return self._model
+
+    @model.setter
+    def model(self, model) -> None:
+        self._model = model
 
     @classmethod
     def for_dataset(
