@@ -232,6 +232,10 @@ class CausalController(keras.Model):
             else:  # (start, batch, slots) -> (batch, start * slots), slot-major per node
                 flat = ops.reshape(ops.transpose(parents, (1, 0, 2)), (ops.shape(parents)[1], -1))
             h = h + ops.matmul(flat[None], w_parents[start:stop, : start * self.slots])
+        return self._node_mlp(h, start, stop)
+
+    def _node_mlp(self, h, start, stop):
+        """Nodes ``[start, stop)``'s hidden layers from their first layer's pre-activation."""
         h = ops.leaky_relu(h + self.b_in[start:stop], self.negative_slope)
         for kernel, bias in self.dense:
             h = ops.matmul(h, kernel[start:stop]) + bias[start:stop]
@@ -400,9 +404,7 @@ class CausalController(keras.Model):
                 blocks = ops.transpose(self._slot_major(values), (1, 0, 2))
                 flat = ops.reshape(blocks, (ops.shape(blocks)[0], -1))
             h = h + ops.matmul(flat[None], self.w_parents * self._mask)
-        h = ops.leaky_relu(h + self.b_in, self.negative_slope)
-        for kernel, bias in self.dense:
-            h = ops.leaky_relu(ops.matmul(h, kernel) + bias, self.negative_slope)
+        h = self._node_mlp(h, 0, self.num_nodes)
         logit = ops.take(ops.matmul(h, self.w_out) + self.b_out, self._inverse, axis=0)
         if self.slots == 1:
             return ops.transpose(logit[:, :, 0])
