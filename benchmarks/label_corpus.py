@@ -228,6 +228,27 @@ def exact_families(model, graph: ckgan.CausalGraph) -> dict:
     return result
 
 
+def unidentified(families: dict, graph: ckgan.CausalGraph, floor: float = 1e-12) -> dict:
+    """For each do, the largest mass it puts on a family's parent configurations that the
+    truth never shows observationally (probability 0): no data can say what the child
+    does there, and the truth's table there is the network author's choice."""
+    observed = []
+    for node, pmf in zip(graph.nodes, families["observational"], strict=True):
+        cards = [graph.cards[graph.index(v)] for v in (node, *graph.parents(node))]
+        observed.append(pmf.reshape(cards).sum(axis=0) > floor)
+    out = {}
+    for key, truths in families.items():
+        if key == "observational":
+            continue
+        masses = []
+        for node, pmf, seen in zip(graph.nodes, truths, observed, strict=True):
+            parents = pmf.reshape([graph.cards[graph.index(node)], *seen.shape]).sum(axis=0)
+            masses.append(float(parents[~seen].sum()))
+        if max(masses) > 0:
+            out[key] = max(masses)
+    return out
+
+
 def family_tvs(rows: np.ndarray, graph: ckgan.CausalGraph, truths: list) -> np.ndarray:
     """Each family's TV between the empirical pmf of ``rows`` and the truth's."""
     out = []
@@ -410,6 +431,7 @@ def run_network(name: str, generators, args, store: dict, work: Path) -> None:
     else:
         floor = score_families(truth_draw, graph, families, args.n)
         entry["sampling_floor"] = {k: floor[k] for k in ("tv_observational", "tv_worst_do")}
+        entry["unidentified"] = unidentified(families, graph)
         entry.pop("tabular_exact", None)
     for generator in generators:
         key = generator + (f"/{args.tag}" if args.tag else "")
@@ -493,10 +515,21 @@ def main() -> None:
 
     path = Path(args.out)
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="ckgan-corpus-"))
+
+    def read():
+        return json.loads(path.read_text()) if path.exists() else {"networks": {}}
+
     for name in args.networks:
-        # read just before writing: keeps what other runs of the script wrote
-        stored = json.loads(path.read_text()) if path.exists() else {"networks": {}}
-        run_network(name, args.generators, args, stored["networks"], work)
+        entries = read()["networks"]
+        run_network(name, args.generators, args, entries, work)
+        # read again just before writing: keeps what other runs of the script
+        # wrote meanwhile, and adds the cells this one ran
+        stored = read()
+        entry = stored["networks"].setdefault(name, {})
+        ours = entries[name]
+        entry.update({k: v for k, v in ours.items() if k != "generators"})
+        ran = [g + (f"/{args.tag}" if args.tag else "") for g in args.generators]
+        entry.setdefault("generators", {}).update({k: ours["generators"][k] for k in ran})
         stored["machine"] = {
             "platform": platform.platform(),
             "cpus": os.cpu_count(),

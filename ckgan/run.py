@@ -304,6 +304,10 @@ def _train_labels(out, config, generator, graph, dataset, train_labels, metrics,
     plot_log(log, out / "label_tv.png", title=f"{config['labels']} on {graph.name}")
     metrics["labels"] = label_metrics(generator, dataset, train_labels)
     metrics["labels"]["train_seconds"] = seconds
+    # parent configurations no training row shows, drawn uniformly (wgan, gumbel)
+    unseen = getattr(generator, "unseen_configurations", None)
+    if unseen is not None:
+        metrics["labels"]["unseen_configurations"] = unseen
     check = family_check(generator, train_labels, seed=config["seed"])
     metrics["labels"]["family_check"] = check
     if not check["ok"]:

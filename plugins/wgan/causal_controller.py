@@ -358,21 +358,24 @@ class CausalController(keras.Model):
         """
         return np.array([self.output_type == "gumbel" or c > 2 for c in self.cards])
 
-    def family_nll(self, noise, values, training=None):
+    def family_nll(self, noise, values, weights=None):
         """Each row's negative log-likelihood of its own values, node by node given its parents.
 
         Every node reads its parents' values from ``values`` (model vectors,
         ``(batch, width)``), as in a ``do`` of all of them, and is scored on
         its own: the sum over the explicit nodes of the cross-entropy of its
-        logits with its value, ``(batch,)``. Its mean over data rows is the
-        controller's family likelihood loss: each family is fitted to every
-        row that shows its parents' configuration, however rare.
+        logits with its value, ``(batch,)``, each node's term times its
+        ``weights`` (``(batch, k)``, graph order; ``None``: 1). Its mean over
+        data rows is the controller's family likelihood loss: each family is
+        fitted to every row that shows its parents' configuration, however rare.
         """
         values = ops.convert_to_tensor(values, "float32")
         logits = self.given_parents(noise, values)
         # a tensor, not numpy: torch's tensor times an ndarray is numpy's product,
         # which cannot take a tensor that requires grad
         explicit = ops.convert_to_tensor(self.explicit_nodes().astype("float32"))
+        if weights is not None:
+            explicit = explicit * ops.convert_to_tensor(weights, "float32")
         cards = np.array(self.cards)
         if self.slots == 1:  # (batch, k) logits and values
             return ops.sum(_bce(logits, values) * explicit, axis=-1)

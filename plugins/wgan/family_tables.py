@@ -81,3 +81,73 @@ def _node_probs(logits, i, card, slots, explicit):
     scores = logits[:, i, :card]
     scores = np.exp(scores - scores.max(axis=1, keepdims=True))
     return scores / scores.sum(axis=1, keepdims=True)
+
+
+#: a parent the tables change by less than this, where the data show both its
+#: states, is one the controller does not use (an edge the edge penalty faded)
+MIN_INFLUENCE = 0.05
+#: rows a configuration needs, for each of two states of a parent, to be compared
+COMPARE_ROWS = 20
+
+
+def parent_rows(graph, labels) -> dict[str, np.ndarray]:
+    """Each node's training rows by parent configuration, shaped by the parents' cards
+    (``labels``: ``(n, k)`` state codes); what ``fill_unseen`` needs of the data."""
+    cards = list(graph.cards)
+    labels = np.asarray(labels)
+    out = {}
+    for node in graph.nodes:
+        ps = [graph.index(p) for p in graph.parents(node)]
+        shape = [cards[j] for j in ps]
+        cell = config_index(labels[:, ps], shape) if ps else np.zeros(len(labels), int)
+        out[node] = np.bincount(cell, minlength=config_count(shape)).reshape(shape)
+    return out
+
+
+def fill_unseen(tables, graph, support) -> tuple[dict[str, np.ndarray], int]:
+    """The tables with every configuration no training row shows set to uniform, and how many.
+
+    Where the data never show a configuration of the parents a node's table
+    depends on, the controller's row is a guess that no data support: a
+    deterministic child extrapolated along its other parents (win95pts'
+    ``Problem3`` under do(IncmpltPS=No), a configuration of probability 0 in
+    the data, drawn as the opposite of the truth's). Uniform is what the
+    counted tables (``tabular``) draw there, and the draw that is never
+    farther than half from the truth. The parents a table depends on are
+    those whose two states, where both have ``COMPARE_ROWS`` rows, change it
+    by at least ``MIN_INFLUENCE`` (or that cannot be compared, too rare): a
+    faded edge of an over-complete graph (synthfaces' ``full``) does not
+    count, so the controller's extrapolation along it stays. ``support``:
+    ``parent_rows`` of the training rows.
+    """
+    cards = list(graph.cards)
+    out, filled = {}, 0
+    for i, node in enumerate(graph.nodes):
+        table = np.asarray(tables[node], dtype=np.float64)
+        rows = np.asarray(support[node])
+        if rows.ndim == 0:  # no parents
+            out[node] = table
+            continue
+        probs = np.stack([1.0 - table, table], axis=-1) if cards[i] == 2 else table
+        axes = range(rows.ndim)
+        unused = tuple(a for a in axes if _influence(probs, rows, a) < MIN_INFLUENCE)
+        unseen = np.broadcast_to(rows.sum(axis=unused, keepdims=True) == 0, rows.shape)
+        filled += int(unseen.sum())
+        probs = np.where(unseen[..., None], 1.0 / cards[i], probs)
+        out[node] = probs[..., 1] if cards[i] == 2 else probs
+    return out, filled
+
+
+def _influence(probs, rows, axis) -> float:
+    """How much the parent on ``axis`` changes the table where the data show both
+    states compared (``inf`` where no two of its states can be compared)."""
+    p = np.moveaxis(probs, axis, 0)
+    n = np.moveaxis(rows, axis, 0)
+    best, compared = 0.0, False
+    for a in range(p.shape[0]):
+        for b in range(a + 1, p.shape[0]):
+            both = (n[a] >= COMPARE_ROWS) & (n[b] >= COMPARE_ROWS)
+            if both.any():
+                compared = True
+                best = max(best, float(np.abs(p[a][both] - p[b][both]).max()))
+    return best if compared else np.inf

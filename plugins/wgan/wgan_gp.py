@@ -54,8 +54,12 @@ class WGANGP(GANModel):
             slot (node X, value v) picked uniformly, then one of its rows;
             the generator completes X's descendants given the row's other values.
         likelihood_weight: weight of the generator's family likelihood loss
-            (``generator.family_nll`` on a batch of real rows; 0: off, the
+            (``generator.family_nll`` on a batch of real rows, the clamped
+            ones counted for their value's descendants; 0: off, the
             adversarial loss alone).
+        row_weights: ``(rows, k)`` weight of each data row's term of each node
+            in that loss (``data_weights.config_weights``; ``None``: 1); data,
+            not configuration.
         temperature: ``(start, end)`` to anneal the generator's temperature
             geometrically over ``total_steps`` generator steps, or ``None``.
         total_steps: the run's length in generator steps (for the temperature;
@@ -78,6 +82,7 @@ class WGANGP(GANModel):
         clamp=None,
         clamp_fraction: float = 0.0,
         likelihood_weight: float = 0.0,
+        row_weights=None,
         temperature=None,
         total_steps: int = 1,
         seed: int | None = None,
@@ -105,6 +110,9 @@ class WGANGP(GANModel):
             self.clamp_counts = keras.Variable(clamp["counts"], dtype="int32", trainable=False)
             self.clamp_masks = keras.Variable(clamp["masks"], dtype="float32", trainable=False)
         self.likelihood_weight = float(likelihood_weight)
+        self.row_weights = None
+        if row_weights is not None:
+            self.row_weights = keras.Variable(row_weights, dtype="float32", trainable=False)
         self.temperature = None if temperature is None else tuple(float(t) for t in temperature)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -173,7 +181,8 @@ class WGANGP(GANModel):
         return backend.shard_batch(keras.random.uniform(shape, -1.0, 1.0, seed=self.seed_generator))
 
     def _batches(self, real_all, batches: int):
-        """``batches`` batches of real rows, and the per-row ``do`` mask of the clamped ones.
+        """``batches`` batches of real rows, the per-row ``do`` mask of the clamped ones,
+        and the rows' indices.
 
         Each batch is ``batch_size - clamp_rows`` rows drawn uniformly, then
         ``clamp_rows`` drawn slot by slot; the mask is ``None`` without clamping.
@@ -182,7 +191,7 @@ class WGANGP(GANModel):
         b, c = self.batch_size, self.clamp_rows
         if not c:
             index = keras.random.randint((batches * b,), 0, n, seed=self.seed_generator)
-            return backend.shard_batch(ops.take(real_all, index, axis=0)), None
+            return backend.shard_batch(ops.take(real_all, index, axis=0)), None, index
         k = ops.shape(self.clamp_masks)[1]  # nodes (real rows are model vectors)
         slots = ops.shape(self.clamp_counts)[0]
         slot = keras.random.randint((batches * c,), 0, slots, seed=self.seed_generator)
@@ -196,8 +205,9 @@ class WGANGP(GANModel):
         mask = ops.concatenate(
             [ops.zeros((batches, b - c, k)), ops.reshape(masks, (batches, c, k))], axis=1
         )
-        reals = ops.take(real_all, ops.reshape(index, (-1,)), axis=0)
-        return backend.shard_batch(reals), backend.shard_batch(ops.reshape(mask, (-1, k)))
+        index = ops.reshape(index, (-1,))
+        reals = ops.take(real_all, index, axis=0)
+        return backend.shard_batch(reals), backend.shard_batch(ops.reshape(mask, (-1, k))), index
 
     def _generate(self, noise, mask, reals, temperature):
         kwargs = {"temperature": temperature, "training": True}
@@ -214,7 +224,7 @@ class WGANGP(GANModel):
         critic_vars = self.critic.trainable_variables
         # The generator is fixed during the critic updates: draw all their
         # batches at once (one generator pass instead of n_critic).
-        reals, mask = self._batches(real_all, steps)
+        reals, mask, _ = self._batches(real_all, steps)
         fakes = ops.stop_gradient(self._generate(self._noise(steps), mask, reals, temperature))
         alphas = keras.random.uniform((steps * b, 1), seed=self.seed_generator)
         mixes = alphas * reals + (1.0 - alphas) * fakes
@@ -235,10 +245,25 @@ class WGANGP(GANModel):
             self.critic_optimizer.apply(grads, critic_vars)
 
         noise = self._noise()
-        g_reals, g_mask = self._batches(real_all, 1) if self.clamp_rows else (None, None)
+        g_reals, g_mask, g_index = (
+            self._batches(real_all, 1) if self.clamp_rows else (None, None, None)
+        )
         if self.likelihood_weight:
-            index = keras.random.randint((b,), 0, ops.shape(real_all)[0], seed=self.seed_generator)
-            rows = backend.shard_batch(ops.take(real_all, index, axis=0))
+            if self.clamp_rows:
+                # the generator's batch, clamped rows included: a row drawn for its
+                # value of X counts for X's descendants only (whose tables do not
+                # depend on how X was picked), so a rare value's children are
+                # fitted on its rows as often as a common value's
+                rows, counted, index = g_reals, 1.0 - g_mask, g_index
+            else:
+                rows, _, index = self._batches(real_all, 1)
+                counted = None
+            if self.row_weights is not None:  # rows of thin parent configurations count more
+                weights = ops.take(self.row_weights, index, axis=0)
+                counted = weights if counted is None else counted * weights
+            if counted is not None:  # each node's weights sum to the batch size, as 1s do
+                total = ops.maximum(ops.sum(counted, axis=0, keepdims=True), 1e-6)
+                counted = counted * (b / total)
 
         def generator_loss():
             fake = self._generate(noise, g_mask, g_reals, temperature)
@@ -250,7 +275,7 @@ class WGANGP(GANModel):
                     norms = norms * ops.convert_to_tensor(self.edge_weights)
                 loss = loss + penalty * ops.sum(norms)
             if self.likelihood_weight:
-                nll = ops.mean(self.generator.family_nll(noise, rows, training=True))
+                nll = ops.mean(self.generator.family_nll(noise, rows, weights=counted))
                 loss = loss + self.likelihood_weight * nll
             return loss, ()
 

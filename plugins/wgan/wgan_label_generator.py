@@ -27,8 +27,8 @@ from ckgan.options import resolve
 from ckgan.storage import atomic_path
 
 from .causal_controller import CausalController
-from .data_weights import clamp_slots, edge_penalty_weights
-from .family_tables import tabulate
+from .data_weights import clamp_slots, config_weights, edge_effects, edge_penalty_weights
+from .family_tables import fill_unseen, parent_rows, tabulate
 from .label_critic import LabelCritic
 from .wgan_gp import WGANGP
 
@@ -66,7 +66,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         # non-descendants.
         "edge_effect_scale": 0.02,
         "clamp_fraction": 0.25,
-        "clamp_min_rows": 20,
+        # every value the data show gets its share, however few its rows
+        # (win95pts' PrtThread=Corrupt_Buggy: 4 rows in 40k)
+        "clamp_min_rows": 1,
         # a value rare in the data (asia=1 in 1% of the rows) fell to 0 within
         # 500 steps and stayed there (its sigmoid saturated): start each node
         # at the data's rate
@@ -83,6 +85,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         # full's 0.0175 -> 0.0242 (do(Bald=1), 0.06% of the rows; target 0.03);
         # no penalty at all: full's do(Bald=1) 0.042 at 60 s.
         "likelihood_weight": 5.0,
+        "config_balance_rows": 0,
         "draw_binary": True,
         # Sampling from the tables the fitted controller defines
         # (family_tables.py) instead of running it: the same distribution
@@ -112,6 +115,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "clamp_min_rows": 20,
         "init_rates": False,
         "likelihood_weight": 0.0,
+        "config_balance_rows": 0,
         "draw_binary": False,
         "sampler": "network",
     },
@@ -127,6 +131,8 @@ WEIGHTS = {
 SAMPLE_CHUNK = 65536
 #: the tables ``sample`` draws from (``sampler="tables"``): derived from the weights
 TABLES_FILE = "tables.npz"
+#: the training rows by parent configuration: where the tables draw uniformly
+SUPPORT_FILE = "support.npz"
 
 
 class WGANLabelGenerator(LabelGenerator):
@@ -170,7 +176,12 @@ class WGANLabelGenerator(LabelGenerator):
         likelihood_weight: weight of a family likelihood loss beside the
             adversarial one: each node with explicit draws (every Gumbel
             node, every categorical node) is also fitted, given its parents'
-            real values, to the value of each real row (0: off).
+            real values, to the value of each real row, the clamped rows
+            counted for their value's descendants (0: off).
+        config_balance_rows: in that loss, a row whose parent configuration
+            the data show ``m`` times, fewer than this, counts ``rows / m``
+            times (at most 20), so thin configurations are fitted to their
+            rows rather than smoothed over (0: off).
         draw_binary: binary nodes draw 0/1 from their sigmoid's Bernoulli
             (the Gumbel generator's nodes, at temperature 1) instead of
             rounding it at 0.5 (CausalGAN's controller); their draws then
@@ -178,8 +189,10 @@ class WGANLabelGenerator(LabelGenerator):
         sampler: ``"tables"``: once fitted (or loaded), sample from the
             tables ``P(node | parents)`` the controller defines, averaged over
             its noise (``family_tables.py``; saved as ``tables.npz``), where
-            no node has too many parent configurations; ``"network"``: run
-            the controller for every draw.
+            no node has too many parent configurations; a configuration of
+            the parents a table uses that no training row shows is drawn
+            uniformly, as counted tables do (``fill_unseen``); ``"network"``:
+            run the controller for every draw.
         jit_compile: XLA for the training step (``"auto"``: Keras decides,
             which means no XLA on a CPU).
     """
@@ -199,6 +212,7 @@ class WGANLabelGenerator(LabelGenerator):
         "edge_effect_scale": "[0, inf)",
         "clamp_fraction": "[0, 1)",
         "clamp_min_rows": "[1, inf)",
+        "config_balance_rows": "[0, inf)",
         "likelihood_weight": "[0, inf)",
         "jit_compile": (True, False, "auto"),
         "sampler": ("tables", "network"),
@@ -231,6 +245,7 @@ class WGANLabelGenerator(LabelGenerator):
         clamp_min_rows: int | None = None,
         init_rates: bool | None = None,
         likelihood_weight: float | None = None,
+        config_balance_rows: int | None = None,
         draw_binary: bool | None = None,
         sampler: str | None = None,
         jit_compile: bool | str = "auto",
@@ -245,6 +260,11 @@ class WGANLabelGenerator(LabelGenerator):
         #: the tables sampled from (``sampler="tables"``): built once fitted or loaded
         self._tables: BayesNet | None = None
         self._tables_ready = False
+        #: the training rows by parent configuration (``family_tables.parent_rows``):
+        #: the tables draw uniformly in those no row shows (``fill_unseen``)
+        self._support: dict[str, np.ndarray] | None = None
+        #: how many configurations that made uniform (``None``: not tabulated after a fit)
+        self.unseen_configurations: int | None = None
 
     def _resolve(self, preset: str, given: dict, extra: dict) -> dict[str, Any]:
         return resolve(type(self), preset, given, extra, f"{self.kind} label generator")
@@ -336,6 +356,12 @@ class WGANLabelGenerator(LabelGenerator):
             )
         if o["clamp_fraction"] > 0:
             clamp = clamp_slots(labels, adjacency, o["clamp_min_rows"], cards=cards)
+        row_weights = None
+        if o["likelihood_weight"] and o["config_balance_rows"]:
+            effects = edge_effects(labels, adjacency, cards=cards)
+            row_weights = config_weights(
+                labels, adjacency, o["config_balance_rows"], cards, effects=effects
+            )
         return WGANGP(
             self.controller,
             self.critic,
@@ -350,6 +376,7 @@ class WGANLabelGenerator(LabelGenerator):
             clamp=clamp,
             clamp_fraction=float(o["clamp_fraction"]),
             likelihood_weight=float(o["likelihood_weight"]),
+            row_weights=row_weights,
             total_steps=steps,
             seed=seed,
         )
@@ -387,6 +414,7 @@ class WGANLabelGenerator(LabelGenerator):
             jit_compile=o["jit_compile"],
         )
         self.wgan = wgan
+        codes = labels
         labels = self.graph.encoding.encode(labels)  # model vectors: float32
         # data parallel splits each step's input, here the whole data, into
         # equal parts: drop the few rows (fewer than one per device) that do not split
@@ -411,6 +439,7 @@ class WGANLabelGenerator(LabelGenerator):
             if wgan.stop_training:  # set by a callback or by evaluate
                 break
         self._tables_ready = True
+        self._support = parent_rows(self.graph, codes)
         return logger.log
 
     # -- sampling ------------------------------------------------------------------
@@ -441,6 +470,8 @@ class WGANLabelGenerator(LabelGenerator):
             return None
         if self._tables is None:
             tables = tabulate(self._sampler(), self.graph)
+            if tables is not None and self._support is not None:
+                tables, self.unseen_configurations = fill_unseen(tables, self.graph, self._support)
             self._tables = False if tables is None else BayesNet(self.graph, tables)
         return self._tables or None
 
@@ -491,10 +522,11 @@ class WGANLabelGenerator(LabelGenerator):
                     )
                     model.save_weights(tmp)
         tables = self.tables()
-        if tables is not None:
-            arrays = {f"node{i}": tables.cpts[node] for i, node in enumerate(self.nodes)}
-            with atomic_path(directory / TABLES_FILE, suffix=".npz") as tmp:
-                np.savez(tmp, **arrays)
+        saved = {TABLES_FILE: None if tables is None else tables.cpts, SUPPORT_FILE: self._support}
+        for name, arrays in saved.items():
+            if arrays is not None:
+                with atomic_path(directory / name, suffix=".npz") as tmp:
+                    np.savez(tmp, **{f"node{i}": arrays[n] for i, n in enumerate(self.nodes)})
 
     def _load_state(self, directory: Path) -> None:
         self._build()
@@ -507,9 +539,11 @@ class WGANLabelGenerator(LabelGenerator):
                 raise CkganError(f"'{path}' is missing: the saved generator is incomplete")
             model.load_weights(path)
         self._tables, self._tables_ready = None, True
+        path = directory / SUPPORT_FILE
+        self._support = _read_arrays(path, self.graph) if path.is_file() else None
         path = directory / TABLES_FILE
         if self.options.get("sampler") == "tables" and path.is_file():
-            self._tables = _read_tables(path, self.graph)
+            self._tables = BayesNet(self.graph, _read_arrays(path, self.graph))
 
 
 def _shift_to_rates(logits: np.ndarray, rates: np.ndarray) -> np.ndarray:
@@ -578,13 +612,24 @@ class _TrainingLog(keras.callbacks.Callback):
         self.log.append(entry)
 
 
-def _read_tables(path: Path, graph: CausalGraph) -> BayesNet:
-    """The tables saved beside the weights; a damaged file is an error that says to delete it."""
+def _read_arrays(path: Path, graph: CausalGraph) -> dict[str, np.ndarray]:
+    """One array per node saved beside the weights (the tables, the training rows by
+    parent configuration); a damaged file is an error that says to delete it."""
     try:
         with np.load(path) as data:
-            cpts = {node: data[f"node{i}"] for i, node in enumerate(graph.nodes)}
-        return BayesNet(graph, cpts)
+            arrays = {node: data[f"node{i}"] for i, node in enumerate(graph.nodes)}
+        if path.name == TABLES_FILE:
+            BayesNet(graph, arrays)  # checks the shapes and the probabilities
+        else:
+            empty = parent_rows(graph, np.zeros((0, len(graph.nodes)), np.uint8))
+            for node, rows in empty.items():
+                if np.shape(arrays[node]) != rows.shape:
+                    raise ValueError(f"{node}: shape {np.shape(arrays[node])}, not {rows.shape}")
+        return arrays
     except (OSError, ValueError, KeyError, CkganError) as e:
-        raise CkganError(
-            f"'{path}' is damaged ({e}): delete it, and it is rebuilt from the weights"
-        ) from None
+        then = (
+            "it is rebuilt from the weights"
+            if path.name == TABLES_FILE
+            else "rebuilt tables then keep the controller's guess where no training row was"
+        )
+        raise CkganError(f"'{path}' is damaged ({e}): delete it, and {then}") from None

@@ -16,7 +16,9 @@ import ckgan
 pytest.importorskip("keras")
 
 from ckgan_plugins.wgan.data_weights import (  # noqa: E402
+    MAX_ROW_WEIGHT,
     clamp_slots,
+    config_weights,
     edge_effects,
     edge_penalty_weights,
 )
@@ -118,3 +120,18 @@ def test_controller_takes_one_intervention_per_row():
     rows = np.asarray(ctrl(noise, do_mask=mask, do_values=values))
     assert np.allclose(rows[:32], np.asarray(ctrl(noise[:32], *first)), atol=1e-6)
     assert np.allclose(rows[32:], np.asarray(ctrl(noise[32:], *second)), atol=1e-6)
+
+
+def test_config_weights_count_thin_parent_configurations_more(or_data):
+    graph, data = or_data
+    adjacency = np.asarray(graph.adjacency())
+    a, b, c = (graph.index(n) for n in "ABC")
+    weights = config_weights(data, adjacency, rows=400)
+    assert (weights[:, [a, b]] == 1).all()  # no parents: nothing to balance
+    both = (data[:, a] == 1) & (data[:, b] == 1)  # about 8 of 8000 rows
+    assert weights[both, c].min() == MAX_ROW_WEIGHT
+    common = (data[:, a] == 0) & (data[:, b] == 0)
+    assert (weights[common, c] == 1).all()
+    only_a = (data[:, a] == 1) & (data[:, b] == 0)
+    np.testing.assert_allclose(weights[only_a, c], min(400 / only_a.sum(), MAX_ROW_WEIGHT))
+    assert (config_weights(data, adjacency, rows=0) == 1).all()

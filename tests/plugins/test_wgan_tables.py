@@ -3,7 +3,12 @@
 import networkx as nx
 import numpy as np
 import pytest
-from ckgan_plugins.wgan.wgan_label_generator import TABLES_FILE, WGANLabelGenerator
+from ckgan_plugins.wgan.family_tables import fill_unseen, parent_rows
+from ckgan_plugins.wgan.wgan_label_generator import (
+    SUPPORT_FILE,
+    TABLES_FILE,
+    WGANLabelGenerator,
+)
 
 from ckgan import CausalGraph, CkganError, LabelGenerator
 from ckgan.bayesnet import BayesNet
@@ -85,3 +90,51 @@ def test_the_network_sampler_writes_no_tables(tmp_path):
     assert not (tmp_path / "labels" / TABLES_FILE).exists()
     with pytest.raises(CkganError, match="sampler='gpu'"):
         WGANLabelGenerator(GRAPH, sampler="gpu")
+
+
+def test_fill_unseen_makes_what_no_row_shows_uniform():
+    # C = A AND B in the tables, but no row has A=1 and B=1: that cell is a guess
+    graph = CausalGraph(nx.DiGraph([("A", "C"), ("B", "C")]))
+    rows = np.array([[0, 0, 0]] * 50 + [[1, 0, 0]] * 50 + [[0, 1, 0]] * 50, np.uint8)
+    tables = {"A": np.array(0.33), "B": np.array(0.33), "C": np.array([[0.0, 0.1], [0.2, 1.0]])}
+    filled, count = fill_unseen(tables, graph, parent_rows(graph, rows))
+    assert count == 1 and filled["C"][1, 1] == 0.5
+    np.testing.assert_array_equal(filled["C"].ravel()[:3], [0.0, 0.1, 0.2])
+    # a parent the table does not use (B: no change where both its states are seen)
+    # is no reason to guess: the configuration is seen on the parent it uses
+    tables["C"] = np.array([[0.0, 0.01], [0.9, 0.9]])
+    filled, count = fill_unseen(tables, graph, parent_rows(graph, rows))
+    assert count == 0 and filled["C"][1, 1] == 0.9
+
+
+def test_fill_unseen_on_categorical_nodes():
+    graph = CausalGraph(
+        nx.DiGraph([("A", "C")]), states={"A": ["x", "y", "z"], "C": ["u", "v", "w"]}
+    )
+    rows = np.array([[0, 0]] * 30 + [[1, 1]] * 30, np.uint8)  # A=2 never shows
+    table = np.array([[0.9, 0.05, 0.05], [0.05, 0.9, 0.05], [0.1, 0.1, 0.8]])
+    tables = {"A": np.array([0.5, 0.5, 0.0]), "C": table}
+    filled, count = fill_unseen(tables, graph, parent_rows(graph, rows))
+    assert count == 1
+    np.testing.assert_allclose(filled["C"][2], [1 / 3] * 3)
+    np.testing.assert_array_equal(filled["C"][:2], table[:2])
+
+
+def test_a_configuration_the_data_never_show_is_drawn_uniformly(tmp_path):
+    # (A=1, B=1) removed from the rows: the controller's C there is a guess
+    rows = TRUTH.sample(20_000, rng=0)
+    rows = rows[~((rows[:, GRAPH.index("A")] == 1) & (rows[:, GRAPH.index("B")] == 1))]
+    generator = WGANLabelGenerator(GRAPH, steps=200)
+    generator.fit(rows, seed=0, verbose=0)
+    assert generator.tables().cpts["C"][1, 1] == 0.5
+    assert generator.unseen_configurations == 1
+    drawn = generator.sample(20_000, do={"A": 1, "B": 1}, seed=0)[:, GRAPH.index("C")]
+    assert abs(drawn.mean() - 0.5) < 0.02
+    # saved with the rows by configuration: tables rebuilt from the weights fill it too
+    generator.save(tmp_path / "labels")
+    (tmp_path / "labels" / TABLES_FILE).unlink()
+    rebuilt = LabelGenerator.load(tmp_path / "labels")
+    assert rebuilt.tables().cpts["C"][1, 1] == 0.5
+    (tmp_path / "labels" / SUPPORT_FILE).write_bytes(b"garbage")
+    with pytest.raises(CkganError, match=f"{SUPPORT_FILE}' is damaged .*delete it"):
+        LabelGenerator.load(tmp_path / "labels")
