@@ -97,7 +97,8 @@ def _weights(path):
 
 # the defaults these weights were written with, before the family likelihood
 BEFORE_LIKELIHOOD = ["--label-option", "likelihood_weight=0", "--label-option", "draw_binary=false",
-                     "--label-option", "edge_effect_scale=0.05"]  # fmt: skip
+                     "--label-option", "edge_effect_scale=0.05",
+                     "--label-option", "clamp_min_rows=20"]  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", ["wgan", "gumbel"])

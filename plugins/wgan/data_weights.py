@@ -25,6 +25,9 @@ import numpy as np
 
 from ckgan.fitcheck import family_table
 
+#: cells with this many rows on both sides are compared by the normal interval
+LARGE_CELL = 20
+
 
 def edge_effects(
     labels: np.ndarray,
@@ -37,13 +40,14 @@ def edge_effects(
 
     For the edge ``j -> i`` and every configuration ``r`` of ``i``'s other
     parents where two states ``a, b`` of ``j`` occur at least ``min_support``
-    times each: how far apart the Wilson intervals of ``P(i=s | j=a, r)`` and
-    ``P(i=s | j=b, r)`` lie, for each state ``s`` of ``i`` (``s = 1`` for a
-    binary child); the effect is the largest gap, at least 0. Wilson's
-    intervals hold on a handful of rows (win95pts' ``PrtThread=Corrupt_Buggy``,
-    4 rows in 40k, turns its child ``EMFOK`` from 0.99 to 0.05), and their
-    width ``z`` grows with the number of comparisons an edge makes
-    (Bonferroni), so that the largest of many small cells is not noise.
+    times each, for each state ``s`` of ``i`` (``s = 1`` for a binary
+    child): where both have ``LARGE_CELL`` rows, ``|P(i=s | j=b, r) -
+    P(i=s | j=a, r)|`` less ``z`` standard errors; else how far apart the
+    two Wilson intervals lie, which hold on a handful of rows (win95pts'
+    ``PrtThread=Corrupt_Buggy``, 4 rows in 40k, turns its child ``EMFOK``
+    from 0.99 to 0.05), their ``z`` widened for the number of such small
+    comparisons the edge makes (Bonferroni), so that the largest of many
+    small cells is not noise. The effect is the largest of these, at least 0.
     ``cards``: each node's number of states (default: all binary).
     """
     labels = np.asarray(labels)
@@ -61,20 +65,26 @@ def edge_effects(
             cells: dict[tuple, dict[int, tuple[int, np.ndarray]]] = {}
             for config, n, c in zip(configs, rows, counts, strict=True):
                 cells.setdefault(tuple(config[:-1]), {})[int(config[-1])] = (int(n), c)
-            pairs = []
+            pairs, thin = [], []
             for cell in cells.values():
                 supported = sorted(v for v, (n, _) in cell.items() if n >= min_support)
-                pairs.extend((cell[x], cell[y]) for x, y in itertools.combinations(supported, 2))
-            if not pairs:
-                continue
-            tests = len(pairs) * len(states)
-            width = max(z, NormalDist().inv_cdf(1.0 - _tail(z) / tests))
+                for x, y in itertools.combinations(supported, 2):
+                    pair = (cell[x], cell[y])
+                    (thin if min(pair[0][0], pair[1][0]) < LARGE_CELL else pairs).append(pair)
             best = 0.0
-            for (n0, c0), (n1, c1) in pairs:
+            for (n0, c0), (n1, c1) in pairs:  # large cells: the normal interval
                 for s in states:
-                    lo0, hi0 = _wilson(c0[s], n0, width)
-                    lo1, hi1 = _wilson(c1[s], n1, width)
-                    best = max(best, lo1 - hi0, lo0 - hi1)
+                    p0, p1 = c0[s] / n0, c1[s] / n1
+                    se = np.sqrt(p0 * (1 - p0) / n0 + p1 * (1 - p1) / n1)
+                    best = max(best, abs(p1 - p0) - z * se)
+            if thin:
+                tests = len(thin) * len(states)
+                width = max(z, NormalDist().inv_cdf(1.0 - _tail(z) / tests))
+                for (n0, c0), (n1, c1) in thin:
+                    for s in states:
+                        lo0, hi0 = _wilson(c0[s], n0, width)
+                        lo1, hi1 = _wilson(c1[s], n1, width)
+                        best = max(best, lo1 - hi0, lo0 - hi1)
             out[i, j] = best
     return out
 

@@ -218,7 +218,12 @@ class WGANLabelGenerator(LabelGenerator):
         "sampler": ("tables", "network"),
     }
     #: options added since runs were first saved, with the value those runs trained with
-    added_options = {"likelihood_weight": 0.0, "draw_binary": False, "sampler": "network"}
+    added_options = {
+        "likelihood_weight": 0.0,
+        "config_balance_rows": 0,
+        "draw_binary": False,
+        "sampler": "network",
+    }
 
     def __init__(
         self,
