@@ -23,6 +23,7 @@ from statistics import NormalDist
 
 import numpy as np
 
+from ckgan.bayesnet import config_index
 from ckgan.fitcheck import family_table
 
 #: cells with this many rows on both sides are compared by the normal interval
@@ -109,16 +110,19 @@ def edge_penalty_weights(
     effect_scale: float,
     min_support: int = 1,
     cards=None,
+    effects=None,
 ) -> np.ndarray:
     """Per-edge weights of the edge penalty, ``(child, parent)``: 1 - effect / scale, in [0, 1].
 
     An edge whose effect reaches ``effect_scale`` is not penalised at all;
     ``effect_scale`` 0 weighs every edge 1 (the penalty blind to the data).
+    ``effects``: ``edge_effects`` of ``labels`` when the caller has them.
     """
     a = (np.asarray(adjacency) != 0).T.astype("float32")  # (child, parent)
     if effect_scale <= 0:
         return a
-    effects = edge_effects(labels, adjacency, min_support=min_support, cards=cards)
+    if effects is None:
+        effects = edge_effects(labels, adjacency, min_support=min_support, cards=cards)
     return (a * np.clip(1.0 - effects / effect_scale, 0.0, 1.0)).astype("float32")
 
 
@@ -198,8 +202,7 @@ def config_weights(
         parents = np.flatnonzero(a[:, i]).tolist()
         if not parents:
             continue
-        _, cell = np.unique(labels[:, parents], axis=0, return_inverse=True)
-        cell = np.asarray(cell).reshape(-1)
+        cell = config_index(labels[:, parents], [cards[j] for j in parents])
         count = np.bincount(cell)[cell]
         out[:, i] = np.clip(rows / count, 1.0, MAX_ROW_WEIGHT)
     return out

@@ -353,17 +353,19 @@ class WGANLabelGenerator(LabelGenerator):
     def _wgan(self, steps: int, seed: int | None, labels: np.ndarray) -> WGANGP:
         o = self.options
         adjacency = np.asarray(self.graph.adjacency())
-        weights = clamp = None
+        weights = clamp = effects = row_weights = None
         cards = self.graph.cards
-        if o["edge_penalty"] and adjacency.any():
+        balance = o["likelihood_weight"] and o["config_balance_rows"]
+        penalty = o["edge_penalty"] and adjacency.any()
+        if balance or (penalty and o["edge_effect_scale"] > 0):  # measured once for both
+            effects = edge_effects(labels, adjacency, cards=cards)
+        if penalty:
             weights = edge_penalty_weights(
-                labels, adjacency, float(o["edge_effect_scale"]), cards=cards
+                labels, adjacency, float(o["edge_effect_scale"]), cards=cards, effects=effects
             )
         if o["clamp_fraction"] > 0:
             clamp = clamp_slots(labels, adjacency, o["clamp_min_rows"], cards=cards)
-        row_weights = None
-        if o["likelihood_weight"] and o["config_balance_rows"]:
-            effects = edge_effects(labels, adjacency, cards=cards)
+        if balance:
             row_weights = config_weights(
                 labels, adjacency, o["config_balance_rows"], cards, effects=effects
             )
@@ -626,10 +628,10 @@ def _read_arrays(path: Path, graph: CausalGraph) -> dict[str, np.ndarray]:
         if path.name == TABLES_FILE:
             BayesNet(graph, arrays)  # checks the shapes and the probabilities
         else:
-            empty = parent_rows(graph, np.zeros((0, len(graph.nodes)), np.uint8))
-            for node, rows in empty.items():
-                if np.shape(arrays[node]) != rows.shape:
-                    raise ValueError(f"{node}: shape {np.shape(arrays[node])}, not {rows.shape}")
+            for node in graph.nodes:
+                shape = tuple(graph.cards[graph.index(p)] for p in graph.parents(node))
+                if np.shape(arrays[node]) != shape:
+                    raise ValueError(f"{node}: shape {np.shape(arrays[node])}, not {shape}")
         return arrays
     except (OSError, ValueError, KeyError, CkganError) as e:
         then = (
