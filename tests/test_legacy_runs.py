@@ -103,16 +103,21 @@ BEFORE_LIKELIHOOD = ["--label-option", "likelihood_weight=0", "--label-option", 
 
 @pytest.mark.parametrize("kind", ["wgan", "gumbel"])
 def test_training_a_binary_generator_gives_the_weights_it_gave_before(kind, tmp_path):
-    """The categorical code paths leave binary training as it was, step for step."""
+    """The categorical code paths leave binary training as it was, step for step.
+
+    Five steps (``steps5/``, see ``make_legacy_runs.py``): after 40, rounding that differs
+    between CPUs has grown to 1e-3, as much as one step less; after 5 it is 6e-6 while
+    one step less still moves the weights by 1e-3.
+    """
     out = tmp_path / kind
-    args = ["run", "--labels", kind, "--label-steps", "40", "--graph", str(LEGACY / "g.dot"),
+    args = ["run", "--labels", kind, "--label-steps", "5", "--graph", str(LEGACY / "g.dot"),
             "--data", str(LEGACY / "d.csv"), "--image", "none", "--out", str(out), "--quiet",
             "--seed", "3", *BEFORE_LIKELIHOOD]  # fmt: skip
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     for name in ("controller", "controller_ema", "critic"):
         new = _weights(out / "labels" / f"{name}.weights.h5")
-        old = _weights(LEGACY / kind / "labels" / f"{name}.weights.h5")
+        old = _weights(LEGACY / "steps5" / kind / f"{name}.weights.h5")
         assert new.keys() == old.keys()
-        for key in old:  # equal on the machine that wrote them; float noise elsewhere
-            np.testing.assert_allclose(new[key], old[key], rtol=1e-4, atol=1e-5, err_msg=key)
+        for key in old:
+            np.testing.assert_allclose(new[key], old[key], rtol=1e-4, atol=1e-4, err_msg=key)
