@@ -25,6 +25,9 @@ printed at the end.
 pgmpy is a benchmark-only dependency (``pip install pgmpy``), never one of ckgan's.
 
 Run by hand: ``python benchmarks/label_corpus.py [--networks asia ...] [--generators wgan ...]``.
+``--work DIR`` keeps the runs (and the large networks' exact family marginals, which
+take minutes); ``--rescore --work DIR`` scores those runs again without training, as
+after a change to how a trained generator samples.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import platform
 import shutil
 import subprocess
@@ -404,11 +408,16 @@ def run_network(name: str, generators, args, store: dict, work: Path) -> None:
     exact = config_count(cards) <= MAX_CONFIGS
     families = None
     if not exact:
-        print(f"{name}: exact family marginals under {sum(cards)} dos ...", flush=True)
-        # (pgmpy's variable elimination; the joint has too many configurations)
-        start = time.perf_counter()
-        families = exact_families(model, graph)
-        print(f"  ({time.perf_counter() - start:.0f} s)", flush=True)
+        cache = folder / "families.pkl"  # the network's, whatever the rows
+        if cache.exists():
+            families = pickle.loads(cache.read_bytes())
+        else:
+            print(f"{name}: exact family marginals under {sum(cards)} dos ...", flush=True)
+            # (pgmpy's variable elimination; the joint has too many configurations)
+            start = time.perf_counter()
+            families = exact_families(model, graph)
+            print(f"  ({time.perf_counter() - start:.0f} s)", flush=True)
+            cache.write_bytes(pickle.dumps(families))
 
     def truth_draw(n, do=None, seed=None):
         return truth.sample(n, rng=seed, do=do)
@@ -436,11 +445,22 @@ def run_network(name: str, generators, args, store: dict, work: Path) -> None:
     for generator in generators:
         key = generator + (f"/{args.tag}" if args.tag else "")
         out = folder / f"run-{generator}"
-        shutil.rmtree(out, ignore_errors=True)
-        print(f"{name}: training {generator} ...", flush=True)
-        wall = run_cli(generator, graph_file, csv, out, args.option)
+        if args.rescore:  # the run trained before, scored again (the sampler may have changed)
+            if not (out / "labels").is_dir():
+                sys.exit(f"--rescore: no run folder {out}; train it first without --rescore")
+            print(f"{name}: scoring {out} again ...", flush=True)
+            wall = entry.get("generators", {}).get(key, {}).get("cli_wall_s")
+        else:
+            shutil.rmtree(out, ignore_errors=True)
+            print(f"{name}: training {generator} ...", flush=True)
+            wall = run_cli(generator, graph_file, csv, out, args.option)
         metrics = json.loads((out / "metrics.json").read_text())["labels"]
-        gen = LabelGenerator.load(out / "labels")
+        labels = out / "labels"
+        if args.rescore:  # without the saved tables: built again by today's code
+            labels = Path(tempfile.mkdtemp(prefix="ckgan-rescore-")) / "labels"
+            shutil.copytree(out / "labels", labels)
+            (labels / "tables.npz").unlink(missing_ok=True)
+        gen = LabelGenerator.load(labels)
         cell = score_generator(gen, truth, args.n, families)
         do_node, do_state = cell["worst_do"].split("=", 1)
         worst_do = {do_node: graph.states(do_node).index(do_state)}
@@ -449,7 +469,10 @@ def run_network(name: str, generators, args, store: dict, work: Path) -> None:
                 "train_s": metrics["train_seconds"],
                 "cli_wall_s": wall,
                 "options": gen.get_config(),
-                "label_options": args.option,
+                "label_options": args.option
+                if not args.rescore
+                else entry.get("generators", {}).get(key, {}).get("label_options", []),
+                "rescored": args.rescore,
                 "rows_per_s": sampling_rate(gen, args.n),
                 "do_rows_per_s": sampling_rate(gen, args.n, do=worst_do),
                 "sampler": gen.options.get("sampler", "network"),
@@ -509,7 +532,12 @@ def main() -> None:
     parser.add_argument("--no-pgmpy", dest="pgmpy", action="store_false")
     parser.add_argument("--work", help="folder for graphs, CSVs and runs (default: temporary)")
     parser.add_argument("--out", default=str(RESULTS / "label_corpus.json"))
+    parser.add_argument(
+        "--rescore", action="store_true", help="score the runs in --work again, without training"
+    )
     args = parser.parse_args()
+    if args.rescore and not args.work:
+        parser.error("--rescore needs --work, the folder of the runs to score")
     if args.pgmpy or set(args.networks) & {*BNLEARN, *CATEGORICAL}:
         import_pgmpy()  # exits with the install command when missing
 

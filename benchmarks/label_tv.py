@@ -65,8 +65,12 @@ def tv_over_time(
     seed=0,
     rows=100_000,
     checkpoints=CHECKPOINTS,
+    save=None,
 ):
-    """Train once; returns the checkpoint scores and the quick observational curve."""
+    """Train once; returns the checkpoint scores and the quick observational curve.
+
+    ``save``: a folder to save the fitted generator in (``LabelGenerator.load`` reads it).
+    """
     paper_truth = celeba_like_truth("paper")
     graph = ckgan.CausalGraph.load(graph_name)
     # Graphs in another node order (reverse) see the truth's pmfs and rows re-indexed.
@@ -119,6 +123,8 @@ def tv_over_time(
     log = gen.fit(data, steps=steps, seed=seed, evaluate=evaluate, eval_every=100, verbose=0)
     for checkpoint in checkpoints:  # the run ended before: its final state stands
         score(gen, checkpoint, log[-1]["time"])
+    if save:
+        gen.save(save)
     # what a user samples once the fit is over (wgan: the tables, not the network)
     end = tv_to_truth(gen.sample, truth, n=1_000_000, seed=2)
     worst = max(end["tv_do"].items(), key=lambda kv: kv[1])
@@ -163,6 +169,7 @@ def main():
         "--checkpoints", type=int, nargs="+", default=list(CHECKPOINTS),
         help="training seconds to score at (each scores 1M rows per do)",
     )  # fmt: skip
+    parser.add_argument("--save", help="a folder to save each fitted generator in, by graph")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / "label_tv.json"
@@ -177,6 +184,7 @@ def main():
             args.seed,
             args.rows,
             args.checkpoints,
+            save=Path(args.save) / graph if args.save else None,
         )
         r["load_average_after"] = os.getloadavg()
         r["machine"] = f"{platform.machine()}, {os.cpu_count()} CPUs (shared with other processes)"
