@@ -80,23 +80,26 @@ def edge_effects(
                     best = max(best, abs(p1 - p0) - z * se)
             if thin:
                 tests = len(thin) * len(states)
-                width = max(z, NormalDist().inv_cdf(1.0 - _tail(z) / tests))
+                width = widened_z(z, tests)
                 for (n0, c0), (n1, c1) in thin:
                     for s in states:
-                        lo0, hi0 = _wilson(c0[s], n0, width)
-                        lo1, hi1 = _wilson(c1[s], n1, width)
+                        lo0, hi0 = wilson(c0[s], n0, width)
+                        lo1, hi1 = wilson(c1[s], n1, width)
                         best = max(best, lo1 - hi0, lo0 - hi1)
             out[i, j] = best
     return out
 
 
-def _tail(z: float) -> float:
-    """The one-sided tail beyond ``z`` (z = 2: 0.023), the error rate shared by an edge's tests."""
-    return 1.0 - NormalDist().cdf(z)
+def widened_z(z: float, tests: int) -> float:
+    """``z`` widened for ``tests`` tests (Bonferroni): each test's one-sided tail is
+    the tail beyond ``z`` (z = 2: 0.023) shared out among them."""
+    tail = 1.0 - NormalDist().cdf(z)
+    return max(z, NormalDist().inv_cdf(1.0 - tail / max(tests, 1)))
 
 
-def _wilson(count: float, n: int, z: float) -> tuple[float, float]:
-    """Wilson's score interval of a proportion ``count / n`` at ``z`` standard errors."""
+def wilson(count, n, z: float):
+    """Wilson's score interval of the proportion ``count / n`` (numbers or arrays) at
+    ``z`` standard errors, ``(low, high)``."""
     p = count / n
     q = z * z / n
     centre = (p + q / 2) / (1 + q)

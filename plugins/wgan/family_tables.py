@@ -18,13 +18,13 @@ they can say something (``fill_unseen``: uniform where they show nothing;
 
 from __future__ import annotations
 
-from statistics import NormalDist
-
 import keras
 import numpy as np
 
 from ckgan import backend
 from ckgan.bayesnet import config_count, config_index
+
+from .data_weights import widened_z, wilson
 
 #: rows of controller evaluations one tabulation may use
 ROW_BUDGET = 1_000_000
@@ -171,22 +171,12 @@ def refine(tables, graph, counts, prior_rows: float, z: float = 2.0) -> dict[str
         c = np.asarray(counts[node], dtype=np.float64)
         n = c.sum(axis=-1, keepdims=True)
         tests = c.size  # configurations x states
-        width = max(z, NormalDist().inv_cdf(1.0 - (1.0 - NormalDist().cdf(z)) / tests))
-        lo, hi = _wilson(c, np.maximum(n, 1), width)
+        lo, hi = wilson(c, np.maximum(n, 1), widened_z(z, tests))
         wrong = ((probs < lo) | (probs > hi)).any(axis=-1, keepdims=True) & (n > 0)
         posterior = (c + prior_rows * probs) / (n + prior_rows)
         probs = np.where(wrong, posterior, probs)
         out[node] = probs[..., 1] if cards[i] == 2 else probs
     return out
-
-
-def _wilson(count, n, z):
-    """Wilson's score interval of the proportions ``count / n`` (arrays) at ``z``."""
-    p = count / n
-    q = z * z / n
-    centre = (p + q / 2) / (1 + q)
-    half = z * np.sqrt(p * (1 - p) / n + q / (4 * n)) / (1 + q)
-    return centre - half, centre + half
 
 
 def _influence(probs, rows, axis) -> float:

@@ -287,7 +287,7 @@ class WGANLabelGenerator(LabelGenerator):
         self._tables_ready = False
         #: the training rows by parent configuration and state (``family_counts``):
         #: the tables draw uniformly in configurations no row shows (``fill_unseen``)
-        #: and follow the rows where they are many (``refine``)
+        #: and follow the rows where those contradict them (``refine``)
         self._support: dict[str, np.ndarray] | None = None
         #: how many configurations that made uniform (``None``: not tabulated after a fit)
         self.unseen_configurations: int | None = None
