@@ -29,6 +29,8 @@ MIN_SUPPORT = 50
 #: a family is far off when model and data differ by more than this plus
 #: three standard errors of the data's estimate
 TOLERANCE = 0.1
+#: the thin configurations (fewer rows than ``min_support``) a report names, rarest first
+MAX_THIN = 20
 #: a value the data show at least ``min_support`` times given its parents is
 #: lost when the model draws it at less than this share of the data's rate
 LOST_RATIO = 0.2
@@ -115,6 +117,11 @@ def family_check(
       ``"model_p_other"``, ``"model_rate_of_parents"`` (how often the model
       draws ``c`` observationally) and ``"impossible_rate"`` (the share of its
       observational rows that show the impossible pair);
+    - ``thin``: the configurations the data show, but fewer than
+      ``min_support`` times, so that their family is not checked (a do that
+      sets them rests on a few rows: win95pts' ``PrtThread=Corrupt_Buggy``,
+      4 rows in 40k), rarest first, at most ``MAX_THIN``, each ``{"node",
+      "parents", "support"}``;
     - ``families_checked``, ``configs_checked``, ``configs_skipped`` (too
       little support), ``worst_difference``, ``ok`` and a one-line ``summary``.
     """
@@ -125,6 +132,7 @@ def family_check(
     observed = generator.sample(n, seed=seed)
     far_off: list[dict[str, Any]] = []
     impossible: list[dict[str, Any]] = []
+    thin: list[dict[str, Any]] = []
     checked = skipped = families = 0
     worst = 0.0
     for i, node in enumerate(nodes):
@@ -136,6 +144,13 @@ def family_check(
         for config, support, count in zip(configs, rows, counts, strict=True):
             if support < min_support:
                 skipped += 1
+                thin.append(
+                    {
+                        "node": node,
+                        "parents": {p: int(v) for p, v in zip(parents, config, strict=True)},
+                        "support": int(support),
+                    }
+                )
                 continue
             checked += 1
             assignment = {p: int(v) for p, v in zip(parents, config, strict=True)}
@@ -195,6 +210,7 @@ def family_check(
                     )
     far_off.sort(key=lambda e: -e["difference"])
     impossible.sort(key=lambda e: -e["model_p_other"])
+    thin.sort(key=lambda e: e["support"])
     return {
         "n": int(n),
         "n_per_config": int(n_per_config),
@@ -207,8 +223,9 @@ def family_check(
         "worst_difference": worst,
         "far_off": far_off,
         "impossible": impossible,
+        "thin": thin[:MAX_THIN],
         "ok": not far_off and not impossible,
-        "summary": _summary(graph, far_off, impossible, checked),
+        "summary": _summary(graph, far_off, impossible, checked, thin, min_support),
     }
 
 
@@ -222,8 +239,25 @@ def _describe(graph, entry: dict[str, Any]) -> str:
     )
 
 
-def _summary(graph, far_off: list, impossible: list, checked: int) -> str:
+def _thin(graph, thin: list, min_support: int) -> str:
+    rarest = thin[0]
+    given = ", ".join(f"{p}={graph.states(p)[v]}" for p, v in rarest["parents"].items())
+    where = f" given {given}" if given else ""
+    return (
+        f"{len(thin)} with fewer than {min_support} rows not checked "
+        f"(rarest: {rarest['node']}{where}, {rarest['support']} rows)"
+    )
+
+
+def _summary(
+    graph, far_off: list, impossible: list, checked: int, thin: list, min_support: int
+) -> str:
     if not far_off and not impossible:
+        if thin:
+            return (
+                f"every family matches the data ({checked} parent configurations "
+                f"checked; {_thin(graph, thin, min_support)})"
+            )
         return f"every family matches the data ({checked} parent configurations checked)"
     parts = []
     if far_off:

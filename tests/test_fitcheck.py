@@ -50,6 +50,19 @@ def test_a_right_model_passes(asia_core):
     json.dumps(report)  # fit for metrics.json
 
 
+def test_configurations_too_thin_to_check_are_named(asia_core):
+    # lung=1 and tub=1 together: 0.05 * 0.02 of 20k rows, about 20, under the 50 checked
+    graph, data, tab = asia_core
+    report = family_check(tab, data, n=50_000, n_per_config=5_000)
+    both = int(np.sum((data[:, graph.index("lung")] == 1) & (data[:, graph.index("tub")] == 1)))
+    assert 0 < both < 50
+    rarest = report["thin"][0]
+    assert rarest == {"node": "either", "parents": {"lung": 1, "tub": 1}, "support": both}
+    assert len(report["thin"]) == report["configs_skipped"]
+    assert f"rarest: either given lung=1, tub=1, {both} rows" in report["summary"]
+    assert report["ok"]  # thin is not wrong: it is unchecked
+
+
 def test_a_broken_deterministic_family_is_named(asia_core):
     graph, data, tab = asia_core
     broken = TabularLabelGenerator(graph, alpha=0.0)
