@@ -81,7 +81,14 @@ def test_the_family_check_of_a_binary_run_is_unchanged(run):
     generator = Run(folder).label_generator
     labels = load_dataset(LEGACY / "d.csv").labels("train", generator.nodes)
     stored = json.loads((folder / "metrics.json").read_text())["labels"]["family_check"]
-    assert family_check(generator, labels, seed=3) == stored
+    report = family_check(generator, labels, seed=3)
+    # added since: the configurations too thin to check, named after the summary's count
+    thin = report.pop("thin")
+    summary, stored_summary = report.pop("summary"), stored.pop("summary")
+    assert summary.startswith(stored_summary.rstrip(")"))
+    assert report == stored
+    assert thin and len(thin) <= stored["configs_skipped"]
+    assert all(entry["support"] < stored["min_support"] for entry in thin)
 
 
 def _weights(path):
