@@ -142,18 +142,12 @@ def family_check(
         configs, rows, counts = family_table(data, i, cols, k)
         families += 1
         for config, support, count in zip(configs, rows, counts, strict=True):
+            assignment = {p: int(v) for p, v in zip(parents, config, strict=True)}
             if support < min_support:
                 skipped += 1
-                thin.append(
-                    {
-                        "node": node,
-                        "parents": {p: int(v) for p, v in zip(parents, config, strict=True)},
-                        "support": int(support),
-                    }
-                )
+                thin.append({"node": node, "parents": assignment, "support": int(support)})
                 continue
             checked += 1
-            assignment = {p: int(v) for p, v in zip(parents, config, strict=True)}
             data_dist = count / support
             match = np.all(observed[:, cols] == config, axis=1)
             seen = None

@@ -58,7 +58,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         # 3000 steps since the tables are refined (below): sachs 279 -> 135 s
         # on an idle 2-core CPU (target 3 min), the small corpus networks
         # within 0.02 of tabular under every do (benchmarks/label_corpus.py,
-        # tag s3000); synthfaces full, worst do 0.0223 / 0.0413 (seeds 0 / 1)
+        # tag defaults); synthfaces full, worst do 0.0223 / 0.0413 (seeds 0 / 1)
         # -> 0.0282 / 0.0288, paper 0.0153 -> 0.0156 (label_tv.py).
         "steps": 3000,
         "steps_per_execution": 10,
