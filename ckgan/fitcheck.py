@@ -223,23 +223,25 @@ def family_check(
     }
 
 
+def _given(graph, parents: dict[str, int]) -> str:
+    """`` given A=a, B=b`` in state names; empty without parents."""
+    given = ", ".join(f"{p}={graph.states(p)[v]}" for p, v in parents.items())
+    return f" given {given}" if given else ""
+
+
 def _describe(graph, entry: dict[str, Any]) -> str:
-    given = ", ".join(f"{p}={graph.states(p)[v]}" for p, v in entry["parents"].items())
-    where = f" given {given}" if given else ""
     state = entry.get("state", graph.states(entry["node"])[1])
     return (
-        f"P({entry['node']}={state}{where}): data {entry['data_p']:.2f} "
+        f"P({entry['node']}={state}{_given(graph, entry['parents'])}): data {entry['data_p']:.2f} "
         f"({entry['support']} rows), model {entry['model_p']:.2f}"
     )
 
 
 def _thin(graph, thin: list, min_support: int) -> str:
     rarest = thin[0]
-    given = ", ".join(f"{p}={graph.states(p)[v]}" for p, v in rarest["parents"].items())
-    where = f" given {given}" if given else ""
     return (
         f"{len(thin)} with fewer than {min_support} rows not checked "
-        f"(rarest: {rarest['node']}{where}, {rarest['support']} rows)"
+        f"(rarest: {rarest['node']}{_given(graph, rarest['parents'])}, {rarest['support']} rows)"
     )
 
 
@@ -247,12 +249,8 @@ def _summary(
     graph, far_off: list, impossible: list, checked: int, thin: list, min_support: int
 ) -> str:
     if not far_off and not impossible:
-        if thin:
-            return (
-                f"every family matches the data ({checked} parent configurations "
-                f"checked; {_thin(graph, thin, min_support)})"
-            )
-        return f"every family matches the data ({checked} parent configurations checked)"
+        unchecked = f"; {_thin(graph, thin, min_support)}" if thin else ""
+        return f"every family matches the data ({checked} parent configurations checked{unchecked})"
     parts = []
     if far_off:
         parts.append(
