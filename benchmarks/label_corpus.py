@@ -1,11 +1,13 @@
 """Label generators on the bnlearn networks, trained through the CLI as a user would.
 
 For each network (bnlearn's networks shipped inside pgmpy's wheel, and a
-made-up 8-node network ``heldout8`` that the defaults were never tuned on),
+made-up 8-node network ``heldout8`` that the defaults were never tuned on,
+and the label model of ``render_scene.py``'s shapes scene, on its own graph
+``shapes`` and on the over-complete ``shapes_full``: every earlier node a parent),
 draws ``--rows`` rows from the published tables, writes a graph and a CSV,
 and trains each label generator with
 ``ckgan run --labels G --image none --graph G_FILE --data d.csv --out DIR --quiet``.
-The binary networks (asia, cancer, earthquake, heldout8) are written as a DOT
+The binary networks (asia, cancer, earthquake, heldout8, the shapes) are written as a DOT
 graph and a CSV of 0/1; the categorical ones (sachs: 11 nodes of 3 states;
 alarm: 37 nodes of 2-4; win95pts: 76 binary nodes with named states) as
 their BIF file and a CSV of state names, as a user who downloads them from
@@ -27,7 +29,9 @@ pgmpy is a benchmark-only dependency (``pip install pgmpy``), never one of ckgan
 Run by hand: ``python benchmarks/label_corpus.py [--networks asia ...] [--generators wgan ...]``.
 ``--work DIR`` keeps the runs (and the large networks' exact family marginals, which
 take minutes); ``--rescore --work DIR`` scores those runs again without training, as
-after a change to how a trained generator samples.
+after a change to how a trained generator samples; with ``--option KEY=VALUE`` it sets
+those options on the loaded generator first (the options of the tables it samples
+from: ``pool_z=0``, ``shrink_to_rows=false``, ...).
 """
 
 from __future__ import annotations
@@ -68,7 +72,10 @@ RESULTS = Path(__file__).parent / "results"
 BNLEARN = ("asia", "cancer", "earthquake")
 #: bnlearn networks read from their BIF files, with state names
 CATEGORICAL = ("sachs", "alarm", "win95pts")
-NETWORKS = (*BNLEARN, "heldout8", *CATEGORICAL)
+#: the label model of render_scene.py's shapes scene, on its graph and on the full
+#: graph over its nodes (every earlier node a parent: an over-complete graph)
+SCENES = ("shapes", "shapes_full")
+NETWORKS = (*BNLEARN, "heldout8", *SCENES, *CATEGORICAL)
 #: truth rows per do for the family TVs of tabular's and pgmpy's own floor
 FAMILY_FLOOR_ROWS = 200_000
 GENERATORS = ("wgan", "gumbel", "tabular")
@@ -87,6 +94,33 @@ HELDOUT8 = {
     "g": (("e", "f"), [[0.25, 0.6], [0.5, 0.85]]),
     "h": (("d",), [0.35, 0.75]),
 }
+
+
+#: render_scene.py's ``shapes_labels`` as tables (same node order)
+SHAPES = {
+    "Night": ((), 0.4),
+    "Circle": ((), 0.5),
+    "Large": (("Night",), [0.6, 0.06]),
+    "Red": (("Circle",), [0.04, 0.9]),
+    "Ring": (("Red", "Large"), [[0.02, 0.1], [0.1, 0.6]]),
+}
+
+
+def over_complete(spec: dict) -> dict:
+    """``spec`` on the full graph of its node order: each node's table broadcast
+    over every earlier node (the parents it does not depend on)."""
+    nodes, out = list(spec), {}
+    for i, node in enumerate(nodes):
+        parents, table = spec[node]
+        earlier = nodes[:i]
+        table = np.asarray(table, dtype=float)
+        # axes in spec order, then one of size 1 per extra parent, moved into place
+        extra = [p for p in earlier if p not in parents]
+        table = table.reshape(table.shape + (1,) * len(extra))
+        order = [[*parents, *extra].index(p) for p in earlier]
+        table = np.broadcast_to(np.transpose(table, order), (2,) * len(earlier)).copy()
+        out[node] = (tuple(earlier), table)
+    return out
 
 
 def write_dot(name: str, nodes: list[str], edges: list[tuple[str, str]], path: Path) -> None:
@@ -141,10 +175,11 @@ def bif_network(name: str, folder: Path):
 
 
 def network(name: str):
-    if name == "heldout8":
-        tables = {n: (p, np.asarray(t, dtype=float)) for n, (p, t) in HELDOUT8.items()}
-        edges = [(p, n) for n, (parents, _) in HELDOUT8.items() for p in parents]
-        return list(HELDOUT8), edges, tables
+    spec = {"heldout8": HELDOUT8, "shapes": SHAPES, "shapes_full": over_complete(SHAPES)}
+    if name in spec:
+        tables = {n: (p, np.asarray(t, dtype=float)) for n, (p, t) in spec[name].items()}
+        edges = [(p, n) for n, (parents, _) in spec[name].items() for p in parents]
+        return list(spec[name]), edges, tables
     return bnlearn_network(name)
 
 
@@ -160,6 +195,18 @@ def truth_on(graph: ckgan.CausalGraph, tables) -> ckgan.BinaryBayesNet:
 
 def worst(tv_do: dict[str, float]) -> tuple[str, float]:
     return max(tv_do.items(), key=lambda kv: kv[1])
+
+
+def option_values(options: list[str]) -> dict:
+    """``KEY=VALUE`` texts as a dict, each VALUE read as JSON where it parses (as the CLI does)."""
+    out = {}
+    for text in options:
+        key, _, value = text.partition("=")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
 
 
 def run_cli(generator: str, graph: Path, csv: Path, out: Path, options: list[str]) -> float:
@@ -461,6 +508,8 @@ def run_network(name: str, generators, args, store: dict, work: Path) -> None:
             shutil.copytree(out / "labels", labels)
             (labels / "tables.npz").unlink(missing_ok=True)
         gen = LabelGenerator.load(labels)
+        if args.rescore and args.option:  # options of the tables sampled from, tried on a run
+            gen.options.update(option_values(args.option))
         cell = score_generator(gen, truth, args.n, families)
         do_node, do_state = cell["worst_do"].split("=", 1)
         worst_do = {do_node: graph.states(do_node).index(do_state)}
@@ -472,6 +521,7 @@ def run_network(name: str, generators, args, store: dict, work: Path) -> None:
                 "label_options": args.option
                 if not args.rescore
                 else entry.get("generators", {}).get(key, {}).get("label_options", []),
+                "rescore_options": args.option if args.rescore else [],
                 "rescored": args.rescore,
                 "rows_per_s": sampling_rate(gen, args.n),
                 "do_rows_per_s": sampling_rate(gen, args.n, do=worst_do),

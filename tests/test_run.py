@@ -490,10 +490,11 @@ def test_two_runs_at_once_on_one_folder_one_wins(tmp_path):
 
 def test_a_label_model_far_from_the_data_is_named_in_a_warning(tmp_path, run_dir):
     out = tmp_path / "barely-trained"
-    # its tables as the network defines them: refined by the rows, they would match
+    # its tables as the network defines them: fitted to the rows, they would match
     result = invoke("run", "--labels", "wgan", "--image", "none", "--graph", "chain",
                     "--data", "chaindata", "--label-steps", 2, "--out", out, "--quiet",
-                    "--label-option", "table_prior_rows=0")  # fmt: skip
+                    "--label-option", "table_prior_rows=0", "--label-option", "pool_z=0",
+                    "--label-option", "shrink_to_rows=false")  # fmt: skip
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
     assert len(warnings) == 1 and "does not match the data family by family" in warnings[0]

@@ -28,7 +28,7 @@ from ckgan_plugins.wgan.wgan_label_generator import WGANLabelGenerator  # noqa: 
 # the defaults but a short run: small batches, a fast constant learning rate; the
 # tables as the network defines them, not corrected by the rows (``refine``: below)
 SHORT = {"batch_size": 128, "learning_rate": 2e-3, "lr_decay": 1.0, "steps_per_execution": 25,
-         "table_prior_rows": 0}  # fmt: skip
+         "table_prior_rows": 0, "pool_z": 0, "shrink_to_rows": False}  # fmt: skip
 STEPS = 600
 # the defaults as they were: the edge penalty weighs every edge 1, no clamped rows,
 # nodes start where fresh weights put them, adversarial loss alone, rounded sigmoids

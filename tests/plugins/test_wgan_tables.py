@@ -3,7 +3,7 @@
 import networkx as nx
 import numpy as np
 import pytest
-from ckgan_plugins.wgan.family_tables import family_counts, fill_unseen, refine
+from ckgan_plugins.wgan.family_tables import family_counts, fill_unseen, pool, refine, shrink
 from ckgan_plugins.wgan.wgan_label_generator import (
     SUPPORT_FILE,
     TABLES_FILE,
@@ -33,7 +33,9 @@ def tv(a, b):
 @pytest.fixture(scope="module")
 def fitted():
     # the tables as the network defines them, not refined by the rows (refine: below)
-    generator = WGANLabelGenerator(GRAPH, steps=200, table_prior_rows=0)
+    generator = WGANLabelGenerator(
+        GRAPH, steps=200, table_prior_rows=0, pool_z=0, shrink_to_rows=False
+    )
     generator.fit(TRUTH.sample(20_000, rng=0), seed=0, verbose=0)
     return generator
 
@@ -147,6 +149,78 @@ def test_refine_corrects_the_tables_where_the_rows_contradict_them():
     tables["A"] = np.array(0.2)
     assert refine(tables, graph, family_counts(graph, rows), 20)["A"] < 0.02
     assert refine(tables, graph, family_counts(graph, rows), 0)["C"][0] == 0.95
+
+
+def test_pool_averages_over_a_parent_the_rows_give_no_evidence_of():
+    # C follows A only; B (3% of the rows) is an edge of an over-complete graph,
+    # and the controller drew the noise of its few rows (0.75 where A=1, B=1)
+    graph = CausalGraph(nx.DiGraph([("A", "C"), ("B", "C")]))
+    truth = BayesNet(
+        graph, {"A": np.array(0.5), "B": np.array(0.03), "C": np.array([[0.1, 0.1], [0.6, 0.6]])}
+    )
+    counts = family_counts(graph, truth.sample(20_000, rng=0))
+    tables = {"A": np.array(0.5), "B": np.array(0.03), "C": np.array([[0.1, 0.15], [0.6, 0.75]])}
+    pooled, rows = pool(tables, graph, counts, z=3.0)
+    c = pooled["C"]
+    assert c[0, 0] == c[0, 1] and c[1, 0] == c[1, 1]  # no dependence on B left
+    assert c[1, 0] == pytest.approx(0.6, abs=0.01) and c[0, 0] == pytest.approx(0.1, abs=0.01)
+    np.testing.assert_array_equal(rows["C"][1, 0], counts["C"][1].sum(axis=0))  # rows pooled too
+    assert pool(tables, graph, counts, z=3.0)[0]["A"] == 0.5
+    # a parent that changes the child stays: tables and counts as they were
+    truth.cpts["C"][1, 1] = 0.9
+    truth = BayesNet(graph, truth.cpts)
+    counts = family_counts(graph, truth.sample(20_000, rng=0))
+    tables["C"] = np.array([[0.1, 0.1], [0.6, 0.9]])
+    kept, rows = pool(tables, graph, counts, z=3.0)
+    np.testing.assert_array_equal(kept["C"], tables["C"])
+    np.testing.assert_array_equal(rows["C"], counts["C"])
+
+
+def test_pool_keeps_a_rare_parent_of_a_deterministic_child():
+    # asia's either = lung OR tub, lung in 5% of the rows and tub in 1%
+    graph = CausalGraph(nx.DiGraph([("lung", "either"), ("tub", "either")]))
+    truth = BayesNet(
+        graph,
+        {
+            "lung": np.array(0.05),
+            "tub": np.array(0.01),
+            "either": np.array([[0.0, 1.0], [1.0, 1.0]]),
+        },
+    )
+    counts = family_counts(graph, truth.sample(20_000, rng=0))
+    tables = {
+        "lung": np.array(0.05),
+        "tub": np.array(0.01),
+        "either": np.array([[0.0, 0.98], [0.97, 0.99]]),
+    }
+    kept, _ = pool(tables, graph, counts, z=3.0)
+    np.testing.assert_array_equal(kept["either"], tables["either"])
+    # a value too rare to test stays a parent (win95pts' PrtThread=Corrupt_Buggy):
+    # 2 rows of lung=1 are no evidence either way (G test: 2.3 standard deviations)
+    rows = [[0, 0, 0]] * 4000 + [[0, 0, 1]] * 1000 + [[0, 1, 1]] * 100 + [[1, 0, 1]] * 2
+    tables["either"] = np.array([[0.2, 0.98], [0.9, 0.99]])
+    kept, _ = pool(tables, graph, family_counts(graph, np.array(rows, np.uint8)), z=3.0)
+    np.testing.assert_array_equal(kept["either"], tables["either"])
+
+
+def test_shrink_follows_the_rows_as_far_as_the_controller_errs():
+    graph = CausalGraph(
+        nx.DiGraph([("A", "C")]), states={"A": ["a", "b", "c", "d"], "C": ["u", "v"]}
+    )
+    truth = BayesNet(
+        graph, {"A": np.array([0.4, 0.3, 0.29, 0.01]), "C": np.array([0.2, 0.4, 0.6, 0.8])}
+    )
+    counts = family_counts(graph, truth.sample(40_000, rng=0))
+    share = counts["C"][:, 1] / counts["C"].sum(axis=1)
+    # a controller that sits 0.05 off the rows everywhere: moved most of the way
+    # where rows are thousands, less where they are 400
+    off = {"A": truth.cpts["A"], "C": truth.cpts["C"] - 0.05}
+    moved = shrink(off, graph, counts)["C"]
+    gained = (moved - off["C"]) / (share - off["C"])
+    assert (gained[:3] > 0.8).all() and 0.3 < gained[3] < gained[:3].min()
+    # one as close to the rows as their noise allows is left as it is
+    close = {"A": truth.cpts["A"], "C": share + np.array([0.002, -0.002, 0.002, -0.01])}
+    np.testing.assert_array_equal(shrink(close, graph, counts)["C"], close["C"])
 
 
 def test_a_configuration_the_data_never_show_is_drawn_uniformly(tmp_path):
