@@ -4,7 +4,8 @@ Run by hand::
 
     python benchmarks/image_fidelity.py [--cases causalgan:paper causalbegan:full]
         [--seeds 0 1] [--steps N [N ...]] [--labels wgan] [--data synthfaces]
-        [--image-option K=V ...] [--n 1000] [--fair-data DIR] [--runs DIR] [--output PATH]
+        [--image-option K=V ...] [--n 1000] [--judge independent|data]
+        [--fair-data DIR] [--runs DIR] [--output PATH]
 
 For each case (image stage and graph), seed and step count it trains a run
 with ``ckgan run`` (quick preset; the image stage's default steps unless
@@ -18,15 +19,18 @@ images), the judge's Frechet distance, and the wall times. Several ``--steps``
 give a curve of the numbers against training time. The targets are checked
 per run; everything goes to ``benchmarks/results/image_fidelity.json``.
 
-On synthfaces the label readings are also taken by a **fair judge**: the same
-judge network trained on synthfaces faces re-rendered with independent labels
-(each attribute 1 with probability 1/2, the faces' own nuisance factors), so
-that it cannot read one attribute as evidence for another. ``ckgan
-evaluate``'s judge learns from the data, where Bald and Mustache come with
-Male: it reads true bald women (real faces re-rendered under do(Bald=1)) as
-bald in about 16% of cases, which caps the rare-context share any generator
-can score by it. That cap is measured too (``judge_ceiling``: each judge on
-real faces re-rendered under each do, in the rare contexts).
+On synthfaces ``ckgan evaluate``'s judge is the **fair judge**: trained on the
+faces re-rendered with independent labels (each attribute 1 with probability
+1/2, the faces' own nuisance factors; ``SynthFaces.independent()``), so that
+it cannot read one attribute as evidence for another. A judge trained on the
+data, where Bald and Mustache come with Male, reads true bald women (real
+faces re-rendered under do(Bald=1)) as bald in about 16% of cases, which
+would cap the rare-context share any generator can score (``--judge data``,
+what runs before 2026-12-03 were scored with). Both caps are measured
+(``judge_ceiling``: each judge on real faces re-rendered under each do, in
+the rare contexts). On a rendered scene, ``--fair-data`` names a folder of the
+scene drawn with independent labels (``render_scene.py --independent``),
+whose judge reads the runs too (``fair_judge`` in each run's entry).
 """
 
 from __future__ import annotations
@@ -41,8 +45,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from ckgan.dataset import Dataset
 
 # built-in plugins only, unless the caller names third-party plugins to load
 os.environ.setdefault("CKGAN_LOAD_PLUGINS", "")
@@ -133,46 +135,6 @@ def check(out: dict, stage: str) -> dict:
     return checks
 
 
-class IndependentFaces(Dataset):
-    """synthfaces' faces re-rendered with independent labels: the fair judge's training data.
-
-    Each attribute is 1 with probability 1/2 independently of the others; the
-    nuisance factors (pose, colours, ...) are the dataset's own, split for split.
-    """
-
-    name = "synthfaces-independent"
-    has_images = True
-    image_sizes = (32, 64)
-
-    def __init__(self, base=None):
-        from ckgan_plugins.synthfaces.synth_faces import SynthFaces
-
-        self.base = base or SynthFaces()
-        self.attributes = tuple(self.base.attributes)
-        self.circular_nuisance = tuple(getattr(self.base, "circular_nuisance", ()))
-        self.cache_key = f"independent-{self.base.cache_key}"
-        self._labels: dict = {}
-        self._images: dict = {}
-
-    def labels(self, split="train", nodes=None):
-        if split not in self._labels:
-            n = len(self.base.labels(split))
-            rng = np.random.default_rng({"train": 11, "validation": 12, "test": 13}[split])
-            self._labels[split] = (rng.random((n, len(self.attributes))) < 0.5).astype(np.uint8)
-        columns = [self.attributes.index(c) for c in (nodes or self.attributes)]
-        return self._labels[split][:, columns].copy()
-
-    def nuisance(self, split="train"):
-        return self.base.nuisance(split)
-
-    def images(self, split="train", size=32):
-        from ckgan_plugins.synthfaces.render import render
-
-        if (split, size) not in self._images:
-            self._images[split, size] = render(self.labels(split), self.nuisance(split), size)
-        return self._images[split, size]
-
-
 def fair_judge(size: int, fair_data: Path | None = None):
     """The fair judge at ``size``: of synthfaces, or of the folder ``fair_data``.
 
@@ -183,7 +145,9 @@ def fair_judge(size: int, fair_data: Path | None = None):
     from ckgan.judge import Judge
 
     if fair_data is None:
-        return Judge.for_dataset(IndependentFaces(), size, verbose=0)
+        from ckgan_plugins.synthfaces.synth_faces import SynthFaces
+
+        return Judge.for_dataset(SynthFaces().independent(), size, verbose=0)
     from ckgan.userdata import open_user_data
 
     return Judge.for_dataset(open_user_data(fair_data), size, verbose=0)
@@ -285,6 +249,8 @@ def main(argv=None) -> None:
     parser.add_argument("--label-steps", type=int, default=None)
     parser.add_argument("--image-option", action="append", default=[], metavar="K=V")
     parser.add_argument("--n", type=int, default=1000, help="images per evaluate measurement")
+    parser.add_argument("--judge", choices=["independent", "data"], default="independent",
+                        help="`ckgan evaluate --judge`: what its judge learns from")  # fmt: skip
     parser.add_argument("--fair-data", type=Path, default=None,
                         help="a user-data folder of independent labels (render_scene.py "
                              "--independent) whose judge reads the runs too")  # fmt: skip
@@ -317,7 +283,7 @@ def main(argv=None) -> None:
                 train_s, _ = ckgan(*cmd)
                 print(f"[{name}] trained in {train_s:.0f} s; evaluating ...", flush=True)
                 eval_s, text = ckgan("evaluate", "--run", str(out), "--json", "--quiet",
-                                     "--n", str(args.n))  # fmt: skip
+                                     "--n", str(args.n), "--judge", args.judge)  # fmt: skip
                 result = json.loads(text)
                 entry = {
                     "stage": stage,
@@ -329,7 +295,7 @@ def main(argv=None) -> None:
                     "evaluate_seconds": round(eval_s, 1),
                     **summarise(result, stage),
                 }
-                if args.data == "synthfaces" or args.fair_data:
+                if args.fair_data:
                     began = time.perf_counter()
                     fair = fair_numbers(out, fair_data=args.fair_data)
                     fair["seconds"] = round(time.perf_counter() - began, 1)
@@ -360,6 +326,7 @@ def main(argv=None) -> None:
         "labels": args.labels,
         "data": args.data,
         "image_options": args.image_option,
+        "judge": args.judge,
         "targets": {k: v for k, v in TARGETS.items()},
         "runs": runs,
         "means": _means(runs),

@@ -477,21 +477,29 @@ def intervene(run_dir, set_, given, n, seed, out, force):
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Random seed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress output while the judge trains.")
-def evaluate(run_dir, n, seed, as_json, quiet):
+@click.option("--judge", "judge", type=click.Choice(["independent", "data"]),
+              default="independent", show_default=True,
+              help="What the judge learns from: the dataset's images re-rendered with "
+                   "independent labels (where it can render them, as synthfaces; else the "
+                   "data), or the data.")  # fmt: skip
+def evaluate(run_dir, n, seed, as_json, quiet, judge):
     """Measure a run: label TVs, judged label consistency, do vs conditioning, diversity.
 
     Writes evaluation.json and report.html into the run folder. The judge (an
-    attribute classifier trained on the dataset's real images) is trained on
-    first use and cached.
+    attribute classifier) is trained on first use and cached. Where the dataset
+    can render images to order (synthfaces), it learns from images whose labels
+    are independent, so that it reads a bald woman as bald; a judge trained on
+    the data reads Male as evidence against Bald.
     """
     from .evaluate import evaluate as evaluate_run
-    from .evaluate import write_report
+    from .evaluate import judge_line, write_report
     from .runfolder import Run
     from .storage import atomic_write_text, run_lock
 
     trained = Run(run_dir)
     with run_lock(trained.directory):  # it writes into the run folder
-        result = evaluate_run(trained, n=n, seed=seed, verbose=0 if (quiet or as_json) else 1)
+        verbose = 0 if (quiet or as_json) else 1
+        result = evaluate_run(trained, n=n, seed=seed, verbose=verbose, judge=judge)
         atomic_write_text(trained.directory / "evaluation.json", json.dumps(result, indent=2))
         report = write_report(trained, result, trained.directory / "report.html")
     if as_json:
@@ -503,6 +511,7 @@ def evaluate(run_dir, n, seed, as_json, quiet):
         click.echo(f"label TV (worst single-node do): {labels['tv_do_worst']:.4f}")
     images = result.get("images")
     if images:
+        click.echo(judge_line(result["judge"]))
         mean = images["consistency_mean"]
         click.echo(
             f"label consistency of images: {mean['observational']:.3f} observational, "

@@ -96,6 +96,17 @@ class Dataset:
         default) when the dataset does not know."""
         return {}
 
+    def independent(self) -> Dataset | None:
+        """This dataset's images re-rendered with every label drawn independently, or
+        ``None`` (the default) where the dataset cannot render images to order.
+
+        ``ckgan evaluate``'s judge learns from it when there is one: a judge
+        trained on the data reads one attribute as evidence for another (a
+        woman as not bald), which caps the share of rare-context images
+        (a bald woman) any generator can be credited with.
+        """
+        return None
+
     def images(self, split: str = "train", size: int | None = None) -> np.ndarray:
         """The images of ``split`` as uint8 ``(n, size, size, 3)``, in ``labels`` order.
 

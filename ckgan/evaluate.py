@@ -2,7 +2,9 @@
 
 Label stage: TV to the data's label distribution and, when the dataset knows
 its truth, to the exact pmf observationally and under every single-node do.
-Image stage, judged by an attribute classifier trained on real images: label
+Image stage, judged by an attribute classifier (trained on the dataset's
+images re-rendered with independent labels where the dataset can render them,
+so that it reads each attribute on its own; else on the data): label
 consistency, the do-versus-conditioning table (from generated images, next to
 the exact values), a Frechet distance in the judge's feature space, and the
 diversity of images that share a label vector, relative to real ones. For
@@ -29,12 +31,19 @@ from .metrics import marginals
 from .run import Run, label_metrics, write_do_vs_condition_grids
 from .storage import atomic_write_text
 
+#: what the judge learns from: ``independent`` (the dataset's images re-rendered with
+#: independent labels, where it can render them; else the data) or ``data``
+JUDGES = ("independent", "data")
 
-def evaluate(run: Run, n: int = 2000, seed: int = 0, verbose: int = 1) -> dict[str, Any]:
+
+def evaluate(
+    run: Run, n: int = 2000, seed: int = 0, verbose: int = 1, judge: str = "independent"
+) -> dict[str, Any]:
     """Every metric of ``run``, as the JSON-ready dict ``ckgan evaluate --json`` prints.
 
     ``n`` sets the number of generated images per measurement (label metrics
-    use 100x as many label samples).
+    use 100x as many label samples). ``judge`` (one of ``JUDGES``) picks what
+    the judge is trained on.
     """
     dataset = run.dataset
     graph = run.graph
@@ -47,10 +56,26 @@ def evaluate(run: Run, n: int = 2000, seed: int = 0, verbose: int = 1) -> dict[s
     if run.config.get("image", "none") == "none":
         return result
     stage = run.image_stage
-    judge = Judge.for_dataset(dataset, stage.size, verbose=verbose)
-    result["judge"] = {"accuracy": judge.accuracy, "nuisance_r2": judge.nuisance_r2}
-    result["images"] = image_metrics(run, judge, n=n, seed=seed)
+    reader, trained_on = judge_for(dataset, stage.size, judge, verbose=verbose)
+    result["judge"] = {
+        "trained_on": trained_on,
+        "accuracy": reader.accuracy,
+        "nuisance_r2": reader.nuisance_r2,
+    }
+    result["images"] = image_metrics(run, reader, n=n, seed=seed)
     return result
+
+
+def judge_for(dataset, size: int, kind: str = "independent", verbose: int = 1):
+    """The judge of ``dataset`` at ``size`` and what it learnt from (``"independent
+    labels"`` or ``"data"``): ``kind`` ``independent`` uses ``dataset.independent()``
+    where the dataset offers it, ``data`` the data themselves."""
+    if kind not in JUDGES:
+        raise CkganError(f"unknown judge '{kind}': use one of {', '.join(JUDGES)}")
+    twin = dataset.independent() if kind == "independent" else None
+    if twin is not None:
+        return Judge.for_dataset(twin, size, verbose=verbose), "independent labels"
+    return Judge.for_dataset(dataset, size, verbose=verbose), "data"
 
 
 #: a context is rare for X=x when the data make x this many times less likely there
@@ -356,7 +381,8 @@ def write_report(run: Run, result: dict[str, Any], path: str | Path) -> Path:
     images = result.get("images")
     if images:
         judge = result["judge"]["accuracy"]
-        parts.append("<h2>Image stage</h2><table><tr><th>attribute</th><th>judge accuracy</th>"
+        parts.append(f"<h2>Image stage</h2><p>{esc(judge_line(result['judge']))}</p>")
+        parts.append("<table><tr><th>attribute</th><th>judge accuracy</th>"
                      "<th>consistency (obs)</th></tr>")  # fmt: skip
         for node, value in images["consistency"]["observational"].items():
             accuracy = f"{judge[node]:.3f}" if node in judge else "-"  # "-": a categorical node
@@ -402,3 +428,13 @@ def write_report(run: Run, result: dict[str, Any], path: str | Path) -> Path:
             parts.append(f"<h4>do({esc(Path(grid).stem)})</h4><img src='{esc(str(rel))}'>")
     atomic_write_text(path, "\n".join(parts) + "\n")
     return path
+
+
+def judge_line(judge: dict[str, Any]) -> str:
+    """What the judge learnt from, in one line (the summary and report.html)."""
+    if judge.get("trained_on") == "independent labels":
+        return "judge: trained on the dataset's images re-rendered with independent labels"
+    return (
+        "judge: trained on the data's images (it may read one attribute as evidence "
+        "for another, and under-read rare combinations)"
+    )

@@ -57,6 +57,11 @@ def _to_float(images: np.ndarray) -> np.ndarray:
     return images.astype("float32")
 
 
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-x))`` without overflow for a confident judge's large logits."""
+    return np.exp(-np.logaddexp(0.0, -logits))
+
+
 def _has_arrays(dataset) -> bool:
     """Whether the dataset holds its images in memory and knows their nuisance factors."""
     return getattr(dataset, "images_in_memory", False) and callable(
@@ -241,15 +246,14 @@ class Judge:
         logits, features, *rest = self._run(images, batch_size)
         nuisance = rest[0] if rest else np.zeros((len(logits), 0), "float32")
         return {
-            "probabilities": 1.0 / (1.0 + np.exp(-logits)),
+            "probabilities": _sigmoid(logits),
             "features": features,
             "nuisance": nuisance,
         }
 
     def predict(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """``P(attribute = 1)`` for each image, ``(n, k)``."""
-        logits = self._run(images, batch_size)[0]
-        return 1.0 / (1.0 + np.exp(-logits))
+        return _sigmoid(self._run(images, batch_size)[0])
 
     def features(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """The judge's penultimate features, ``(n, 128)``: its view of an image."""

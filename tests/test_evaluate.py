@@ -1,14 +1,15 @@
-"""evaluate: the diversity of images that share a label vector, against the data's."""
+"""evaluate: the diversity of images that share a label vector, against the data's; rare
+contexts; and the judge that reads each attribute on its own."""
 
 from types import SimpleNamespace
 
 import networkx as nx
 import numpy as np
 import pytest
-from fakes.images import Tinted
+from fakes.images import Marked, Tinted
 
-from ckgan import CausalGraph
-from ckgan.evaluate import context_probability, diversity, rare_rows
+from ckgan import CausalGraph, Dataset
+from ckgan.evaluate import JUDGES, context_probability, diversity, judge_for, rare_rows
 from ckgan.judge import Judge
 
 
@@ -98,3 +99,56 @@ def test_a_dataset_without_a_cache_key_gets_a_judge_that_is_never_cached():
     judge = Judge.for_dataset(Unnamed(), 16, epochs=1, verbose=0)
     assert judge.nodes == ("A",) and set(judge.accuracy) == {"A"}
     assert set(cache_dir("judges").iterdir()) == before
+
+
+class Twins(Dataset):
+    """``Marked``'s two marks as images in memory; with ``agree=1.0`` B always equals A.
+
+    ``independent()`` is the same images' world with A and B independent
+    coins: what a judge that must read each mark on its own learns from.
+    """
+
+    name = "twins"
+    attributes = ("A", "B")
+    has_images = True
+    cache_key = None  # trained afresh in each test, never cached
+
+    def __init__(self, agree=1.0, rows=1024):
+        self.agree, self.rows = agree, rows
+        self._labels = Marked(rows=rows, agree=agree, seed=3).labels()
+
+    def labels(self, split="train", nodes=None):
+        columns = [self.attributes.index(n) for n in (nodes or self.attributes)]
+        return self._labels[:, columns].copy()
+
+    def images(self, split="train", size=16):
+        x = Marked.paint(self._labels, size, seed={"train": 1, "validation": 2, "test": 3}[split])
+        return np.clip((x + 1) * 127.5, 0, 255).round().astype(np.uint8)
+
+    def independent(self):
+        return Twins(agree=0.5, rows=self.rows)
+
+
+def test_the_judge_learns_each_mark_on_its_own_from_the_independent_twin():
+    import keras
+
+    probe = Marked.paint(np.array([[1, 0]] * 64 + [[0, 1]] * 64), 16, seed=9)
+    read = {}
+    for kind in JUDGES:
+        keras.utils.set_random_seed(0)
+        judge, trained_on = judge_for(Twins(), 16, kind, verbose=0)
+        read[trained_on] = judge.predict(probe)[:, 1]  # P(B) on A-only, then B-only images
+    fair, data = read["independent labels"], read["data"]
+    assert fair[:64].mean() < 0.2 and fair[64:].mean() > 0.8, fair  # B's own mark
+    # where B always comes with A, the data's judge reads B off A's (easier) mark
+    assert data[:64].mean() > 0.5 > data[64:].mean(), data
+
+
+def test_a_dataset_that_cannot_render_gets_the_data_judge_and_says_so():
+    from ckgan import CkganError
+
+    assert Tinted().independent() is None
+    judge, trained_on = judge_for(Unnamed(), 16, "independent", verbose=0)
+    assert trained_on == "data" and judge.nodes == ("A",)
+    with pytest.raises(CkganError, match="unknown judge 'fair'"):
+        judge_for(Tinted(), 16, "fair")

@@ -140,6 +140,8 @@ def test_evaluate_json_on_a_tiny_image_run(tmp_path):
     assert set(data) >= {"labels", "images", "judge"}
     assert "tv_observational" in data["labels"] and len(data["labels"]["tv_do"]) == 18
     assert set(data["judge"]["accuracy"]) == set(nodes)
+    # tinyfaces (synthfaces) render to order: the judge learns from independent labels
+    assert data["judge"]["trained_on"] == "independent labels"
     images = data["images"]
     assert set(images) >= {"consistency", "do_vs_condition", "frechet", "diversity"}
     assert set(images["consistency"]["observational"]) == set(nodes)

@@ -146,6 +146,13 @@ class SynthFaces(Dataset):
         nuisance = {k: self._nuisance[rows, i] for i, k in enumerate(NUISANCE)}
         return render(labels, nuisance, size), labels
 
+    def independent(self) -> Dataset:
+        """These faces with every attribute a fair coin: the data of ``ckgan evaluate``'s
+        judge, which then cannot read Male as evidence against Bald."""
+        from .independent_faces import IndependentFaces
+
+        return IndependentFaces(self)
+
     # -- cache ------------------------------------------------------------------
 
     def cache_path(self, size: int | None = None) -> Path:
