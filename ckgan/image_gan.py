@@ -116,6 +116,22 @@ class ImageGAN(GANModel):
         index = keras.random.randint((rows,), 0, self.pool_size, seed=self.seed_generator)
         return ops.cast(ops.take(self.label_pool, index, axis=0) >= 0.5, "float32")
 
+    def draw_independent_labels(self, rows: int, groups=None):
+        """``rows`` label vectors whose nodes are independent: each node's block of
+        columns taken from its own random row of the pool (the product of the
+        pool's marginals). ``groups[j]``: column ``j``'s node (``None``: each
+        column its own node); a categorical node's one-hot block stays whole.
+        """
+        k = self.num_labels
+        groups = list(range(k)) if groups is None else [int(g) for g in groups]
+        picks = keras.random.randint(
+            (rows, max(groups) + 1), 0, self.pool_size, seed=self.seed_generator
+        )
+        columns = ops.convert_to_tensor(np.arange(k, dtype="int32"))
+        index = ops.take(picks, np.asarray(groups, "int32"), axis=1) * k + columns
+        flat = ops.take(ops.reshape(self.label_pool, (-1,)), ops.reshape(index, (-1,)))
+        return ops.cast(ops.reshape(flat, (rows, k)) >= 0.5, "float32")
+
     def label_rates(self):
         """Each attribute's rate of 1s in the label pool, clipped to [0.01, 0.99]."""
         rate = ops.mean(ops.cast(self.label_pool >= 0.5, "float32"), axis=0)

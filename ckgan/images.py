@@ -65,6 +65,13 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
     return np.clip((np.asarray(images) + 1.0) * 127.5, 0, 255).round().astype(np.uint8)
 
 
+def column_groups(columns: Sequence[str]) -> list[int]:
+    """Each model-vector column's node, numbered in order: a categorical node's
+    one-hot columns (``age=old``, ``age=young``) share one, a binary node has its own."""
+    nodes: dict[str, int] = {}
+    return [nodes.setdefault(column.split("=", 1)[0], len(nodes)) for column in columns]
+
+
 def label_pool(label_generator, nodes, seed: int, do_fraction: float = 0.0) -> np.ndarray:
     """The ``(LABEL_POOL, columns)`` model vectors the generator practises on, float 0/1.
 

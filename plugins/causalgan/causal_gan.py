@@ -79,13 +79,21 @@ class CausalGAN(ImageGAN):
             random: half of them blurred (3x3 mean), all with Gaussian pixel
             noise (0.1), so the generator cannot satisfy them with
             high-frequency patterns the judge does not read as the label.
+        independent_rows: the share of each generator batch whose labels are
+            drawn with independent nodes (``draw_independent_labels``: bald
+            women, women with mustaches) and which only the Labeler term
+            trains: the discriminator and the Anti-Labeler judge the other
+            rows, so realism is learnt where the data are and the labels
+            where they are not (0: the paper's, every row from the pool).
+        column_groups: each label column's node (a categorical node's one-hot
+            columns share one); ``None``: one node per column.
     """
 
     network_names = ("generator", "ema_generator", "discriminator", "labeler", "anti_labeler")
     config_keys = (
         "learning_rate", "beta_1", "beta_2", "generator_updates", "label_weight",
         "k_decay_steps", "balance_labels", "labeler_augment",
-        "labeler_learning_rate",
+        "labeler_learning_rate", "independent_rows", "column_groups",
     )  # fmt: skip
     metric_names = (
         "d_loss", "g_loss", "g_adversarial", "labeler_loss", "g_label_loss",
@@ -113,6 +121,8 @@ class CausalGAN(ImageGAN):
         seed: int | None = None,
         labeler_augment: bool = False,
         labeler_learning_rate: float = 0.0,
+        independent_rows: float = 0.0,
+        column_groups=None,
         **kwargs,
     ):
         super().__init__(
@@ -137,6 +147,8 @@ class CausalGAN(ImageGAN):
         self.balance_labels = bool(balance_labels)
         self.labeler_augment = bool(labeler_augment)
         self.labeler_learning_rate = float(labeler_learning_rate)
+        self.independent_rows = float(independent_rows)
+        self.column_groups = None if column_groups is None else [int(g) for g in column_groups]
         rates = dict.fromkeys(("generator", "discriminator"), learning_rate)
         labeler_rate = self.labeler_learning_rate or learning_rate
         rates.update(dict.fromkeys(("labeler", "anti_labeler"), labeler_rate))
@@ -154,9 +166,13 @@ class CausalGAN(ImageGAN):
         self.labeler(images)
         self.anti_labeler(images)
 
-    def generator_inputs(self, batch: int):
-        """``(inputs, labels)``: labels drawn from the pool, rounded, as noisy logits, then z."""
-        labels = self.draw_labels(batch)
+    def generator_inputs(self, batch: int, independent: int = 0):
+        """``(inputs, labels)``: labels drawn from the pool, rounded, as noisy logits, then z;
+        the last ``independent`` rows' labels with independent nodes."""
+        labels = self.draw_labels(batch - independent)
+        if independent:
+            extra = self.draw_independent_labels(independent, self.column_groups)
+            labels = ops.concatenate([labels, extra], axis=0)
         normal = keras.random.normal((batch, self.num_labels), seed=self.seed_generator)
         z = keras.random.uniform((batch, self.noise_dim), -1.0, 1.0, seed=self.seed_generator)
         inputs = ops.concatenate([label_logits(labels, ops.abs(normal)), z], axis=-1)
@@ -206,17 +222,20 @@ class CausalGAN(ImageGAN):
 
         # Generator.
         g_vars = self.generator.trainable_variables
+        # the last rows' labels are independent; D and the Anti-Labeler see the others
+        extra = min(b - 1, round(b * self.independent_rows))
         for _ in range(self.generator_updates):
-            inputs, fake_labels = self.generator_inputs(b)
+            inputs, fake_labels = self.generator_inputs(b, extra)
 
             def generator_loss(inputs=inputs, fake_labels=fake_labels):
                 fake = self.generator(inputs, training=True)
-                logits = self.discriminator(fake, labels=fake_labels)
+                pooled, pooled_labels = fake[: b - extra], fake_labels[: b - extra]
+                logits = self.discriminator(pooled, labels=pooled_labels)
                 adversarial = _bce(ops.ones_like(logits), logits)
                 weights = self.label_weights(fake_labels, rates)
                 seen = self.soften(fake)
                 label = _weighted_bce(fake_labels, self.labeler(seen), weights)
-                anti = _bce(fake_labels, self.anti_labeler(seen))
+                anti = _bce(pooled_labels, self.anti_labeler(seen[: b - extra]))
                 loss = adversarial + self.label_weight * label - k_t * anti
                 return loss, (adversarial, label, anti)
 

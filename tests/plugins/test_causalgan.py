@@ -11,7 +11,7 @@ from ckgan_plugins.causalgan.dcgan_generator import DCGANGenerator
 from fakes.images import Blocks
 
 from ckgan import CausalGraph, CkganError
-from ckgan.images import ImageStage
+from ckgan.images import ImageStage, column_groups
 from ckgan.tabular import TabularLabelGenerator
 
 NODES = ("A", "B", "C")
@@ -180,3 +180,29 @@ def test_labeler_augment_softens_what_the_labelers_see():
     assert 0.08 < residual.std() < 0.5  # noise everywhere, blur on some
     blurred = np.abs(residual).mean(axis=(1, 2, 3)) > 0.3  # a 3x3 mean moves noise a lot
     assert 10 < blurred.sum() < 54  # about half of them
+
+
+def test_independent_rows_ask_for_combinations_the_pool_never_holds(label_generator, tmp_path):
+    stage = CausalGANStage(NODES, **TINY, independent_rows=0.5)
+    log = stage.fit(Blocks(), label_generator, steps=2, verbose=0)
+    assert all(np.isfinite(v) for v in log[-1].values())
+    model = stage.model
+    rows = len(model.label_pool.numpy())
+    pool = np.zeros((rows, 3), "float32")
+    pool[: rows // 5] = 1  # A = B = C in every row, 1 in a fifth of them
+    model.label_pool.assign(pool)
+    drawn = np.asarray(model.draw_independent_labels(20_000))
+    np.testing.assert_allclose(drawn.mean(axis=0), 0.2, atol=0.02)  # the marginals kept
+    mixed = (drawn.min(axis=1) != drawn.max(axis=1)).mean()
+    assert abs(mixed - (1 - 0.2**3 - 0.8**3)) < 0.02  # independence: 0.488 of rows mixed
+    # a categorical node's one-hot columns come from one row together
+    pool = np.eye(2, dtype="float32")[np.random.default_rng(0).integers(0, 2, rows)]
+    model.label_pool.assign(np.concatenate([pool, pool[:, :1]], axis=1))
+    drawn = np.asarray(model.draw_independent_labels(5000, groups=[0, 0, 1]))
+    assert (drawn[:, :2].sum(axis=1) == 1).all()
+    assert 0.4 < (drawn[:, 0] != drawn[:, 2]).mean() < 0.6
+    stage.save(tmp_path)
+    loaded = ImageStage.load(tmp_path)
+    assert loaded.options["independent_rows"] == 0.5 and loaded.model.column_groups == [0, 1, 2]
+    assert PRESETS["paper"]["independent_rows"] == 0
+    assert column_groups(["A", "age=old", "age=young", "B"]) == [0, 1, 1, 2]
