@@ -107,7 +107,8 @@ def test_a_run_samples_alike_on_another_backend(tmp_path):
             capture_output=True,
             timeout=600,
         )
-    a, b = np.load(here), np.load(there)
+    with np.load(here) as a_file, np.load(there) as b_file:  # closed: no unraisable warning
+        a, b = dict(a_file), dict(b_file)
     assert a["labels"].shape == b["labels"].shape == (2000, 9)
     # same weights, same numpy noise: the same draws up to float rounding at 0.5
     assert (a["labels"] == b["labels"]).mean() > 0.999
