@@ -144,10 +144,12 @@ def fair_judge(size: int, fair_data: Path | None = None):
     """
     from ckgan.judge import Judge
 
-    if fair_data is None:
+    if fair_data is None:  # the judge `ckgan evaluate` reads synthfaces with
         from ckgan_plugins.synthfaces.synth_faces import SynthFaces
 
-        return Judge.for_dataset(SynthFaces().independent(), size, verbose=0)
+        from ckgan.evaluate import judge_for
+
+        return judge_for(SynthFaces(), size, "independent", verbose=0)[0]
     from ckgan.userdata import open_user_data
 
     return Judge.for_dataset(open_user_data(fair_data), size, verbose=0)
