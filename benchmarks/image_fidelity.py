@@ -270,7 +270,8 @@ def main(argv=None) -> None:
         graph = graph or "paper"
         for steps in args.steps:
             for seed in args.seeds:
-                name = f"{stage}-{graph}-s{seed}" + (f"-{steps}steps" if steps else "")
+                label = Path(graph).parent.name if "/" in graph else graph  # a graph file
+                name = f"{stage}-{label}-s{seed}" + (f"-{steps}steps" if steps else "")
                 out = runs_root / name
                 cmd = ["run", "--labels", args.labels, "--image", stage, "--graph", graph,
                        "--data", args.data, "--seed", str(seed), "--quiet",

@@ -10,6 +10,7 @@ enough. One ``train_step`` updates the generator and the discriminator side
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 from ckgan import backend
@@ -57,13 +58,21 @@ class CausalBEGAN(ImageGAN):
             pairs of the batch (sharing labels when on; Mao et al. 2019).
             0: off, the paper's loss.
         seed: of the ``keras.random.SeedGenerator``.
+        independent_rows: the share of each generator batch whose labels are
+            drawn with independent nodes (``draw_independent_labels``: bald
+            women, women with mustaches) and which only the generator's label
+            term trains: the reconstruction terms, the Labeler's fake term and
+            the margins use the other rows, so realism is learnt where the
+            data are and the labels where they are not (0: the paper's).
+        column_groups: each label column's node (a categorical node's one-hot
+            columns share one); ``None``: one node per column.
     """
 
     network_names = ("generator", "ema_generator", "autoencoder", "labeler")
     config_keys = (
         "learning_rate", "beta_1", "beta_2", "lr_halve_every", "gamma", "gamma_label",
         "zeta", "lambda_k", "lambda_l", "lambda_z", "mode_seeking", "labeler_learning_rate",
-        "balance_labels", "labeler_augment",
+        "balance_labels", "labeler_augment", "independent_rows", "column_groups",
     )  # fmt: skip
     metric_names = (
         "d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "label_fake",
@@ -95,6 +104,8 @@ class CausalBEGAN(ImageGAN):
         labeler_learning_rate: float = 0.0,
         balance_labels: bool = False,
         labeler_augment: bool = False,
+        independent_rows: float = 0.0,
+        column_groups=None,
         **kwargs,
     ):
         super().__init__(
@@ -124,6 +135,8 @@ class CausalBEGAN(ImageGAN):
         self.labeler_learning_rate = float(labeler_learning_rate)
         self.balance_labels = bool(balance_labels)
         self.labeler_augment = bool(labeler_augment)
+        self.independent_rows = float(independent_rows)
+        self.column_groups = None if column_groups is None else [int(g) for g in column_groups]
 
         def adam(name, lr=learning_rate):
             if self.lr_halve_every > 0:
@@ -154,14 +167,32 @@ class CausalBEGAN(ImageGAN):
     def _discriminator_variables(self):
         return self.autoencoder.trainable_variables + self.labeler.trainable_variables
 
+    def pooled_rows(self, batch: int) -> np.ndarray:
+        """Which rows of a generator batch of ``batch`` take their labels from the
+        pool (the others: independent nodes, ``independent_rows``), as booleans.
+
+        The last ``round(rows * independent_rows)`` of the ``rows`` label vectors
+        drawn (half the batch with mode seeking, whose second half repeats the
+        first; at least one row stays pooled).
+        """
+        rows = (batch + 1) // 2 if self.mode_seeking else batch
+        extra = min(rows - 1, round(rows * self.independent_rows))
+        drawn = np.arange(rows) < rows - extra
+        return np.concatenate([drawn, drawn])[:batch] if self.mode_seeking else drawn
+
     def generator_inputs(self, batch: int):
         """``(inputs, labels)``: labels drawn from the pool and rounded, then z.
 
         With mode seeking, the second half of the batch repeats the first
-        half's labels with other z.
+        half's labels with other z. The rows ``pooled_rows`` marks False get
+        labels with independent nodes instead.
         """
         rows = (batch + 1) // 2 if self.mode_seeking else batch
-        labels = self.draw_labels(rows)
+        pooled = int(self.pooled_rows(batch)[:rows].sum())
+        labels = self.draw_labels(pooled)
+        if pooled < rows:
+            extra = self.draw_independent_labels(rows - pooled, self.column_groups)
+            labels = ops.concatenate([labels, extra], axis=0)
         if self.mode_seeking:
             labels = ops.concatenate([labels, labels], axis=0)[:batch]
         z = keras.random.uniform((batch, self.noise_dim), -1.0, 1.0, seed=self.seed_generator)
@@ -180,18 +211,23 @@ class CausalBEGAN(ImageGAN):
         rates = self.label_rates() if self.balance_labels else None
         w_real = self.label_weights(labels, rates)
         w_fake = self.label_weights(fake_labels, rates)
+        # realism and the margins from the pooled rows; the label term from every row
+        mask = self.pooled_rows(b).astype("float32")
+        pooled = ops.convert_to_tensor(mask / mask.sum())
 
         def losses():
             fake = self.generator(inputs, training=True)
             both = ops.concatenate([images, fake], axis=0)
             codes = self.autoencoder.encoder(both, groups=2)  # real and fake apart
             error = ops.abs(self.autoencoder.decoder(codes) - both)
-            recon_real, recon_fake = ops.mean(error[:b]), ops.mean(error[b:])
+            recon_real = ops.mean(error[:b])
+            recon_fake = ops.sum(pooled * ops.mean(error[b:], axis=(1, 2, 3)))
             p = ops.sigmoid(self.labeler(self.soften(both)))
             label_real = ops.mean(w_real * ops.square(p[:b] - labels))
-            label_fake = ops.mean(w_fake * ops.square(p[b:] - fake_labels))
+            label_rows = ops.mean(w_fake * ops.square(p[b:] - fake_labels), axis=1)
+            label_fake = ops.sum(pooled * label_rows)
             d_loss = recon_real - k_t * recon_fake + label_real - l_t * label_fake
-            g_loss = recon_fake + z_t * label_fake
+            g_loss = recon_fake + z_t * ops.mean(label_rows)
             # mode seeking (Mao et al. 2019): images of the same labels must move with z
             half = b // 2
             z = inputs[:, self.num_labels :]

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 
 from ckgan import CkganError
-from ckgan.images import LABEL_POOL, ImageStage
+from ckgan.images import LABEL_POOL, ImageStage, column_groups
 
 from .began_autoencoder import BEGANAutoencoder
 from .began_decoder import BEGANDecoder
@@ -65,6 +65,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "labeler_learning_rate": 0.0,
         "balance_labels": False,
         "labeler_augment": False,
+        "independent_rows": 0.0,
         "jit_compile": "auto",
     },
     # the reference code's settings
@@ -94,6 +95,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "labeler_learning_rate": 0.0,
         "balance_labels": False,
         "labeler_augment": False,
+        "independent_rows": 0.0,
         "jit_compile": "auto",
     },
 }
@@ -136,6 +138,10 @@ class CausalBEGANStage(ImageStage):
             off: the paper's, labels at the input only).
         balance_labels: weigh the label losses by each value's rarity.
         labeler_augment: the Labeler sees blurred and noisy images.
+        independent_rows: the share of each generator batch drawn with
+            independent labels (each node from its own pool row: bald women,
+            women with mustaches) and trained by the label term only; the
+            reconstruction terms and margins use the other rows (0: the paper's).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
@@ -154,6 +160,7 @@ class CausalBEGANStage(ImageStage):
         "lambda_z": "[0, inf)",
         "mode_seeking": "[0, inf)",
         "labeler_learning_rate": "[0, inf)",
+        "independent_rows": "[0, 1)",
         "hidden": "[0, inf)",  # 0: no hidden layer
         "noise_dim": "[1, inf)", "width": "[1, inf)", "labeler_width": "[1, inf)",
         "code_dim": "[1, inf)",
@@ -164,6 +171,7 @@ class CausalBEGANStage(ImageStage):
         "labeler_learning_rate": 0.0,
         "balance_labels": False,
         "labeler_augment": False,
+        "independent_rows": 0.0,
     }
     #: latent_constraint (BEGAN-CS): head_x spread 0.23-0.38 at 0.1 against 0.65 without
     #: (3000 steps, 2026-11-28), no gain elsewhere; removed
@@ -201,6 +209,7 @@ class CausalBEGANStage(ImageStage):
         labeler_learning_rate: float | None = None,
         balance_labels: bool | None = None,
         labeler_augment: bool | None = None,
+        independent_rows: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -246,6 +255,8 @@ class CausalBEGANStage(ImageStage):
             labeler_learning_rate=float(o.get("labeler_learning_rate", 0.0)),
             balance_labels=bool(o.get("balance_labels", False)),
             labeler_augment=bool(o.get("labeler_augment", False)),
+            independent_rows=float(o.get("independent_rows", 0.0)),
+            column_groups=column_groups(self.nodes),
             name="causal_began",
         )
 
