@@ -36,6 +36,10 @@ class ImageGAN(GANModel):
         pool_size: rows of ``label_pool``.
         ema_decay: of the moving average (warmed up as ``(1 + t) / (10 + t)``).
         seed: of the ``keras.random.SeedGenerator``.
+        independent_rows: the share of a generator batch ``draw_batch_labels``
+            draws with independent nodes (0: every row from the pool).
+        column_groups: each label column's node (a categorical node's one-hot
+            columns share one); ``None``: one node per column.
     """
 
     network_names: tuple[str, ...] = ("generator", "ema_generator")
@@ -54,6 +58,9 @@ class ImageGAN(GANModel):
         pool_size: int,
         ema_decay: float,
         seed: int | None,
+        *,
+        independent_rows: float = 0.0,
+        column_groups=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -63,6 +70,8 @@ class ImageGAN(GANModel):
         self.pool_size = int(pool_size)
         self.ema_decay = float(ema_decay)
         self.seed = seed
+        self.independent_rows = float(independent_rows)
+        self.column_groups = None if column_groups is None else [int(g) for g in column_groups]
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.label_pool = keras.Variable(
             np.zeros((self.pool_size, self.num_labels), "float32"),
@@ -115,6 +124,21 @@ class ImageGAN(GANModel):
         """``rows`` label vectors drawn from the pool at random, rounded to 0/1."""
         index = keras.random.randint((rows,), 0, self.pool_size, seed=self.seed_generator)
         return ops.cast(ops.take(self.label_pool, index, axis=0) >= 0.5, "float32")
+
+    def independent_count(self, rows: int) -> int:
+        """How many of ``rows`` label vectors ``draw_batch_labels`` draws with
+        independent nodes: ``round(rows * independent_rows)``, leaving one pooled."""
+        return min(rows - 1, round(rows * self.independent_rows))
+
+    def draw_batch_labels(self, rows: int):
+        """``rows`` label vectors for a generator batch: from the pool, the last
+        ``independent_count(rows)`` with independent nodes (``draw_independent_labels``)."""
+        extra = self.independent_count(rows)
+        labels = self.draw_labels(rows - extra)
+        if extra:
+            independent = self.draw_independent_labels(extra, self.column_groups)
+            labels = ops.concatenate([labels, independent], axis=0)
+        return labels
 
     def draw_independent_labels(self, rows: int, groups=None):
         """``rows`` label vectors whose nodes are independent: each node's block of

@@ -120,6 +120,8 @@ class CausalBEGAN(ImageGAN):
             pool_size,
             ema_decay,
             seed,
+            independent_rows=independent_rows,
+            column_groups=column_groups,
             **kwargs,
         )
         self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
@@ -135,8 +137,6 @@ class CausalBEGAN(ImageGAN):
         self.labeler_learning_rate = float(labeler_learning_rate)
         self.balance_labels = bool(balance_labels)
         self.labeler_augment = bool(labeler_augment)
-        self.independent_rows = float(independent_rows)
-        self.column_groups = None if column_groups is None else [int(g) for g in column_groups]
 
         def adam(name, lr=learning_rate):
             if self.lr_halve_every > 0:
@@ -171,13 +171,11 @@ class CausalBEGAN(ImageGAN):
         """Which rows of a generator batch of ``batch`` take their labels from the
         pool (the others: independent nodes, ``independent_rows``), as booleans.
 
-        The last ``round(rows * independent_rows)`` of the ``rows`` label vectors
-        drawn (half the batch with mode seeking, whose second half repeats the
-        first; at least one row stays pooled).
+        The last ``independent_count(rows)`` of the ``rows`` label vectors drawn
+        (half the batch with mode seeking, whose second half repeats the first).
         """
         rows = (batch + 1) // 2 if self.mode_seeking else batch
-        extra = min(rows - 1, round(rows * self.independent_rows))
-        drawn = np.arange(rows) < rows - extra
+        drawn = np.arange(rows) < rows - self.independent_count(rows)
         return np.concatenate([drawn, drawn])[:batch] if self.mode_seeking else drawn
 
     def generator_inputs(self, batch: int):
@@ -188,11 +186,7 @@ class CausalBEGAN(ImageGAN):
         labels with independent nodes instead.
         """
         rows = (batch + 1) // 2 if self.mode_seeking else batch
-        pooled = int(self.pooled_rows(batch)[:rows].sum())
-        labels = self.draw_labels(pooled)
-        if pooled < rows:
-            extra = self.draw_independent_labels(rows - pooled, self.column_groups)
-            labels = ops.concatenate([labels, extra], axis=0)
+        labels = self.draw_batch_labels(rows)
         if self.mode_seeking:
             labels = ops.concatenate([labels, labels], axis=0)[:batch]
         z = keras.random.uniform((batch, self.noise_dim), -1.0, 1.0, seed=self.seed_generator)

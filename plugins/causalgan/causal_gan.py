@@ -138,6 +138,8 @@ class CausalGAN(ImageGAN):
             pool_size,
             ema_decay,
             seed,
+            independent_rows=independent_rows,
+            column_groups=column_groups,
             **kwargs,
         )
         self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
@@ -147,8 +149,6 @@ class CausalGAN(ImageGAN):
         self.balance_labels = bool(balance_labels)
         self.labeler_augment = bool(labeler_augment)
         self.labeler_learning_rate = float(labeler_learning_rate)
-        self.independent_rows = float(independent_rows)
-        self.column_groups = None if column_groups is None else [int(g) for g in column_groups]
         rates = dict.fromkeys(("generator", "discriminator"), learning_rate)
         labeler_rate = self.labeler_learning_rate or learning_rate
         rates.update(dict.fromkeys(("labeler", "anti_labeler"), labeler_rate))
@@ -166,13 +166,11 @@ class CausalGAN(ImageGAN):
         self.labeler(images)
         self.anti_labeler(images)
 
-    def generator_inputs(self, batch: int, independent: int = 0):
+    def generator_inputs(self, batch: int, independent: bool = False):
         """``(inputs, labels)``: labels drawn from the pool, rounded, as noisy logits, then z;
-        the last ``independent`` rows' labels with independent nodes."""
-        labels = self.draw_labels(batch - independent)
-        if independent:
-            extra = self.draw_independent_labels(independent, self.column_groups)
-            labels = ops.concatenate([labels, extra], axis=0)
+        with ``independent``, the last rows' labels with independent nodes
+        (``draw_batch_labels``)."""
+        labels = self.draw_batch_labels(batch) if independent else self.draw_labels(batch)
         normal = keras.random.normal((batch, self.num_labels), seed=self.seed_generator)
         z = keras.random.uniform((batch, self.noise_dim), -1.0, 1.0, seed=self.seed_generator)
         inputs = ops.concatenate([label_logits(labels, ops.abs(normal)), z], axis=-1)
@@ -223,9 +221,9 @@ class CausalGAN(ImageGAN):
         # Generator.
         g_vars = self.generator.trainable_variables
         # the last rows' labels are independent; D and the Anti-Labeler see the others
-        extra = min(b - 1, round(b * self.independent_rows))
+        extra = self.independent_count(b)
         for _ in range(self.generator_updates):
-            inputs, fake_labels = self.generator_inputs(b, extra)
+            inputs, fake_labels = self.generator_inputs(b, independent=True)
 
             def generator_loss(inputs=inputs, fake_labels=fake_labels):
                 fake = self.generator(inputs, training=True)
