@@ -66,6 +66,8 @@ class CausalBEGAN(ImageGAN):
             data are and the labels where they are not (0: the paper's).
         column_groups: each label column's node (a categorical node's one-hot
             columns share one); ``None``: one node per column.
+        label_loss: ``"squared"`` (the paper's ``(p - l)^2``) or
+            ``"crossentropy"``, for the Labeler and the generator's label term.
     """
 
     network_names = ("generator", "ema_generator", "autoencoder", "labeler")
@@ -73,6 +75,7 @@ class CausalBEGAN(ImageGAN):
         "learning_rate", "beta_1", "beta_2", "lr_halve_every", "gamma", "gamma_label",
         "zeta", "lambda_k", "lambda_l", "lambda_z", "mode_seeking", "labeler_learning_rate",
         "balance_labels", "labeler_augment", "independent_rows", "column_groups",
+        "label_loss",
     )  # fmt: skip
     metric_names = (
         "d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "label_fake",
@@ -106,6 +109,7 @@ class CausalBEGAN(ImageGAN):
         labeler_augment: bool = False,
         independent_rows: float = 0.0,
         column_groups=None,
+        label_loss: str = "squared",
         **kwargs,
     ):
         super().__init__(
@@ -137,6 +141,9 @@ class CausalBEGAN(ImageGAN):
         self.labeler_learning_rate = float(labeler_learning_rate)
         self.balance_labels = bool(balance_labels)
         self.labeler_augment = bool(labeler_augment)
+        if label_loss not in ("squared", "crossentropy"):
+            raise ValueError(f"label_loss must be 'squared' or 'crossentropy', got {label_loss!r}")
+        self.label_loss = label_loss
 
         def adam(name, lr=learning_rate):
             if self.lr_halve_every > 0:
@@ -166,6 +173,14 @@ class CausalBEGAN(ImageGAN):
 
     def _discriminator_variables(self):
         return self.autoencoder.trainable_variables + self.labeler.trainable_variables
+
+    def label_error(self, labels, logits):
+        """Each label's loss: ``(p - l)^2`` (the paper's) or, with ``label_loss``
+        ``"crossentropy"``, ``-l log p - (1 - l) log(1 - p)``, whose gradient
+        does not vanish where the Labeler is sure the label is wrong."""
+        if self.label_loss == "crossentropy":
+            return ops.binary_crossentropy(labels, logits, from_logits=True)
+        return ops.square(ops.sigmoid(logits) - labels)
 
     def pooled_rows(self, batch: int) -> np.ndarray:
         """Which rows of a generator batch of ``batch`` take their labels from the
@@ -213,12 +228,13 @@ class CausalBEGAN(ImageGAN):
             fake = self.generator(inputs, training=True)
             both = ops.concatenate([images, fake], axis=0)
             codes = self.autoencoder.encoder(both, groups=2)  # real and fake apart
-            error = ops.abs(self.autoencoder.decoder(codes) - both)
-            recon_real = ops.mean(error[:b])
-            recon_fake = ops.sum(pooled * ops.mean(error[b:], axis=(1, 2, 3)))
-            p = ops.sigmoid(self.labeler(self.soften(both)))
-            label_real = ops.mean(w_real * ops.square(p[:b] - labels))
-            label_rows = ops.mean(w_fake * ops.square(p[b:] - fake_labels), axis=1)
+            both_labels = ops.concatenate([labels, fake_labels], axis=0)
+            recon = ops.abs(self.autoencoder.decode(codes, both_labels) - both)
+            recon_real = ops.mean(recon[:b])
+            recon_fake = ops.sum(pooled * ops.mean(recon[b:], axis=(1, 2, 3)))
+            error = self.label_error(both_labels, self.labeler(self.soften(both)))
+            label_real = ops.mean(w_real * error[:b])
+            label_rows = ops.mean(w_fake * error[b:], axis=1)
             label_fake = ops.sum(pooled * label_rows)
             d_loss = recon_real - k_t * recon_fake + label_real - l_t * label_fake
             g_loss = recon_fake + z_t * ops.mean(label_rows)

@@ -186,3 +186,38 @@ def test_independent_rows_ask_for_combinations_the_pool_never_holds(mode_seeking
     stage.save(tmp_path)
     loaded = ImageStage.load(tmp_path)
     assert loaded.options["independent_rows"] == 0.5 and loaded.model.column_groups == [0, 1]
+
+
+def test_a_conditional_autoencoder_reads_the_labels_and_round_trips(tmp_path):
+    autoencoder = BEGANAutoencoder(size=16, width=4, code_dim=6, labels=2)
+    x = np.random.default_rng(0).normal(size=(2, 16, 16, 3)).astype("float32")
+    one, other = np.array([[1, 0], [1, 0]], "float32"), np.array([[0, 1], [0, 1]], "float32")
+    assert not np.allclose(np.asarray(autoencoder(x, one)), np.asarray(autoencoder(x, other)))
+    assert type(autoencoder).from_config(autoencoder.get_config()).labels == 2
+    assert BEGANAutoencoder(size=16, width=4, code_dim=6).decoder.labels == 0  # the paper's
+    stage = CausalBEGANStage(NODES, **TINY, conditional_autoencoder=True)
+    log = stage.fit(HALVES, UniformLabels(), steps=2, verbose=0)
+    assert all(np.isfinite(v) for v in log[-1].values())
+    stage.save(tmp_path)
+    loaded = ImageStage.load(tmp_path)
+    assert loaded.options["conditional_autoencoder"] is True
+    for net in (stage.model.autoencoder, loaded.model.autoencoder):
+        assert net.decoder.films  # FiLM in every block of its decoder
+    np.testing.assert_allclose(
+        np.asarray(loaded.model.autoencoder(x, one)), np.asarray(stage.model.autoencoder(x, one))
+    )
+
+
+def test_crossentropy_labels_push_where_the_labeler_is_sure_it_is_wrong():
+    stage = CausalBEGANStage(NODES, **TINY, label_loss="crossentropy")
+    model = stage.model
+    wrong = np.array([[-8.0, 8.0]], "float32")  # sure of A=0, B=1
+    labels = np.array([[1.0, 0.0]], "float32")
+    error = np.asarray(model.label_error(labels, wrong))
+    np.testing.assert_allclose(error, [[8.0 + np.log1p(np.exp(-8.0))] * 2], rtol=1e-5)
+    squared = CausalBEGANStage(NODES, **TINY).model.label_error(labels, wrong)
+    np.testing.assert_allclose(np.asarray(squared), (1 / (1 + np.exp(-8.0))) ** 2, rtol=1e-5)
+    log = stage.fit(HALVES, UniformLabels(), steps=2, verbose=0)
+    assert np.isfinite(log[-1]["label_fake"]) and log[-1]["label_real"] > 0
+    with pytest.raises(CkganError, match="label_loss"):
+        CausalBEGANStage(NODES, label_loss="hinge")
