@@ -39,10 +39,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     # 128, latent_constraint 0.1: head_x 0.23-0.38.
     # conditional_autoencoder and label_loss "crossentropy" (2026-12-04, on the
     # Labeler-margin recipe, synthfaces only): both together moved shown under
-    # do 0.842 -> 0.889 and agreement 0.866 -> 0.906 on seed 0 but 0.869 ->
-    # 0.824 and 0.884 -> 0.839 on seed 1; the
-    # autoencoder alone 0.869 -> 0.871 and 0.884 -> 0.888 (seed 1), with head_x
-    # spread 0.34-0.45; not measured on the scenes, so opt-in. lambda_z 1.0
+    # do 0.842 -> 0.889 and agreement 0.866 -> 0.906 on seed 0, but 0.869 ->
+    # 0.824 and 0.884 -> 0.839 on seed 1; the autoencoder alone 0.869 -> 0.871
+    # and 0.884 -> 0.888 (seed 1); head_x spread 0.34-0.45 throughout. Seed
+    # noise as large as the effect and no scene measured: opt-in. lambda_z 1.0
     # made it worse (shown 0.754, FD 84).
     "quick": {
         "size": 32,
