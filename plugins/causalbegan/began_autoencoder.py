@@ -53,10 +53,6 @@ class BEGANAutoencoder(keras.Model):
             codes = keras.ops.concatenate([keras.ops.cast(labels, codes.dtype), codes], axis=-1)
         return self.decoder(codes)
 
-    def reconstruction_loss(self, images, labels=None):
-        """``L(v) = mean |AE(v) - v|``."""
-        return keras.ops.mean(keras.ops.abs(self(images, labels) - images))
-
     def get_config(self):
         return {
             **super().get_config(),

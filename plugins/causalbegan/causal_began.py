@@ -10,7 +10,6 @@ enough. One ``train_step`` updates the generator and the discriminator side
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
 from ckgan import backend
@@ -58,14 +57,6 @@ class CausalBEGAN(ImageGAN):
             pairs of the batch (sharing labels when on; Mao et al. 2019).
             0: off, the paper's loss.
         seed: of the ``keras.random.SeedGenerator``.
-        independent_rows: the share of each generator batch whose labels are
-            drawn with independent nodes (``draw_independent_labels``: bald
-            women, women with mustaches) and which only the generator's label
-            term trains: the reconstruction terms, the Labeler's fake term and
-            the margins use the other rows, so realism is learnt where the
-            data are and the labels where they are not (0: the paper's).
-        column_groups: each label column's node (a categorical node's one-hot
-            columns share one); ``None``: one node per column.
         label_loss: ``"squared"`` (the paper's ``(p - l)^2``) or
             ``"crossentropy"``, for the Labeler and the generator's label term.
     """
@@ -74,8 +65,7 @@ class CausalBEGAN(ImageGAN):
     config_keys = (
         "learning_rate", "beta_1", "beta_2", "lr_halve_every", "gamma", "gamma_label",
         "zeta", "lambda_k", "lambda_l", "lambda_z", "mode_seeking", "labeler_learning_rate",
-        "balance_labels", "labeler_augment", "independent_rows", "column_groups",
-        "label_loss",
+        "balance_labels", "labeler_augment", "label_loss",
     )  # fmt: skip
     metric_names = (
         "d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "label_fake",
@@ -107,8 +97,6 @@ class CausalBEGAN(ImageGAN):
         labeler_learning_rate: float = 0.0,
         balance_labels: bool = False,
         labeler_augment: bool = False,
-        independent_rows: float = 0.0,
-        column_groups=None,
         label_loss: str = "squared",
         **kwargs,
     ):
@@ -124,8 +112,6 @@ class CausalBEGAN(ImageGAN):
             pool_size,
             ema_decay,
             seed,
-            independent_rows=independent_rows,
-            column_groups=column_groups,
             **kwargs,
         )
         self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
@@ -182,23 +168,11 @@ class CausalBEGAN(ImageGAN):
             return ops.binary_crossentropy(labels, logits, from_logits=True)
         return ops.square(ops.sigmoid(logits) - labels)
 
-    def pooled_rows(self, batch: int) -> np.ndarray:
-        """Which rows of a generator batch of ``batch`` take their labels from the
-        pool (the others: independent nodes, ``independent_rows``), as booleans.
-
-        The last ``independent_count(rows)`` of the ``rows`` label vectors drawn
-        (half the batch with mode seeking, whose second half repeats the first).
-        """
-        rows = (batch + 1) // 2 if self.mode_seeking else batch
-        drawn = np.arange(rows) < rows - self.independent_count(rows)
-        return np.concatenate([drawn, drawn])[:batch] if self.mode_seeking else drawn
-
     def generator_inputs(self, batch: int):
         """``(inputs, labels)``: labels drawn from the pool and rounded, then z.
 
         With mode seeking, the second half of the batch repeats the first
-        half's labels with other z. The rows ``pooled_rows`` marks False get
-        labels with independent nodes instead.
+        half's labels with other z.
         """
         rows = (batch + 1) // 2 if self.mode_seeking else batch
         labels = self.draw_batch_labels(rows)
@@ -220,9 +194,6 @@ class CausalBEGAN(ImageGAN):
         rates = self.label_rates() if self.balance_labels else None
         w_real = self.label_weights(labels, rates)
         w_fake = self.label_weights(fake_labels, rates)
-        # realism and the margins from the pooled rows; the label term from every row
-        mask = self.pooled_rows(b).astype("float32")
-        pooled = ops.convert_to_tensor(mask / mask.sum())
 
         def losses():
             fake = self.generator(inputs, training=True)
@@ -231,13 +202,12 @@ class CausalBEGAN(ImageGAN):
             both_labels = ops.concatenate([labels, fake_labels], axis=0)
             recon = ops.abs(self.autoencoder.decode(codes, both_labels) - both)
             recon_real = ops.mean(recon[:b])
-            recon_fake = ops.sum(pooled * ops.mean(recon[b:], axis=(1, 2, 3)))
+            recon_fake = ops.mean(recon[b:])
             error = self.label_error(both_labels, self.labeler(self.soften(both)))
             label_real = ops.mean(w_real * error[:b])
-            label_rows = ops.mean(w_fake * error[b:], axis=1)
-            label_fake = ops.sum(pooled * label_rows)
+            label_fake = ops.mean(w_fake * error[b:])
             d_loss = recon_real - k_t * recon_fake + label_real - l_t * label_fake
-            g_loss = recon_fake + z_t * ops.mean(label_rows)
+            g_loss = recon_fake + z_t * label_fake
             # mode seeking (Mao et al. 2019): images of the same labels must move with z
             half = b // 2
             z = inputs[:, self.num_labels :]

@@ -126,23 +126,26 @@ def test_mode_seeking_pairs_labels_with_other_noise_and_trains():
         CausalBEGANStage(NODES, mode_seeking=-1)
 
 
-def test_a_run_saved_with_the_removed_latent_constraint_loads_when_it_was_off(trained, tmp_path):
+@pytest.mark.parametrize(
+    ("option", "used"), [("latent_constraint", 0.1), ("independent_rows", 0.25)]
+)
+def test_a_run_saved_with_a_removed_option_loads_when_it_was_off(trained, tmp_path, option, used):
     stage, _, folder = trained
     for name in ("image_stage.json", "image_stage.h5"):
         (tmp_path / name).write_bytes((folder / name).read_bytes())
     saved = json.loads((tmp_path / "image_stage.json").read_text())
-    saved["config"]["latent_constraint"] = 0.0  # as runs saved before its removal hold it
+    saved["config"][option] = 0.0  # as runs saved before its removal hold it
     (tmp_path / "image_stage.json").write_text(json.dumps(saved))
     loaded = ImageStage.load(tmp_path)
-    assert "latent_constraint" not in loaded.options
+    assert option not in loaded.options
     labels = np.array([[1, 0]])
     np.testing.assert_array_equal(stage.generate(labels, seed=0), loaded.generate(labels, seed=0))
-    saved["config"]["latent_constraint"] = 0.1
+    saved["config"][option] = used
     (tmp_path / "image_stage.json").write_text(json.dumps(saved))
-    with pytest.raises(CkganError, match="option latent_constraint, which this version"):
+    with pytest.raises(CkganError, match=f"option {option}, which this version"):
         ImageStage.load(tmp_path)
-    with pytest.raises(CkganError, match="unknown option 'latent_constraint'"):
-        CausalBEGANStage(NODES, latent_constraint=0.1)
+    with pytest.raises(CkganError, match=f"unknown option '{option}'"):
+        CausalBEGANStage(NODES, **{option: used})
 
 
 def test_minibatch_std_sees_only_its_own_group_and_trains():
@@ -161,31 +164,6 @@ def test_minibatch_std_sees_only_its_own_group_and_trains():
     stage = CausalBEGANStage(NODES, **TINY, minibatch_std=True)
     log = stage.fit(HALVES, UniformLabels(), steps=2, verbose=0)
     assert np.isfinite(log[-1]["d_loss"]) and stage.model.autoencoder.encoder.minibatch_std
-
-
-@pytest.mark.parametrize("mode_seeking", [0.0, 0.05])
-def test_independent_rows_ask_for_combinations_the_pool_never_holds(mode_seeking, tmp_path):
-    stage = CausalBEGANStage(NODES, **TINY, independent_rows=0.5, mode_seeking=mode_seeking)
-    model = stage.model
-    model.build_all()
-    rows = int(model.label_pool.shape[0])
-    pool = np.zeros((rows, 2), "float32")
-    pool[: rows // 2] = 1  # A = B in every row
-    model.label_pool.assign(pool)
-    pooled = model.pooled_rows(64)
-    _, labels = (np.asarray(t) for t in model.generator_inputs(64))
-    assert (labels[pooled, 0] == labels[pooled, 1]).all()  # the pool's rows: A = B
-    mixed = (labels[~pooled, 0] != labels[~pooled, 1]).mean()
-    assert 0.25 < mixed < 0.75  # independent nodes: A != B in half of them
-    if mode_seeking:  # the second half repeats the first half's labels, mixed rows too
-        np.testing.assert_array_equal(pooled[:32], pooled[32:])
-        np.testing.assert_array_equal(labels[:32], labels[32:])
-    assert pooled.sum() == 32 and CausalBEGANStage(NODES, **TINY).model.pooled_rows(64).all()
-    log = stage.fit(HALVES, UniformLabels(), steps=2, verbose=0)
-    assert all(np.isfinite(v) for v in log[-1].values())
-    stage.save(tmp_path)
-    loaded = ImageStage.load(tmp_path)
-    assert loaded.options["independent_rows"] == 0.5 and loaded.model.column_groups == [0, 1]
 
 
 def test_a_conditional_autoencoder_reads_the_labels_and_round_trips(tmp_path):
