@@ -112,7 +112,7 @@ def test_a_stage_with_film_trains_saves_and_loads(cls, options, label_generator,
 
 @pytest.mark.parametrize(("cls", "options"), STAGES, ids=["causalgan", "causalbegan"])
 def test_a_stage_saved_before_the_new_options_still_loads(cls, options, tmp_path):
-    stage = cls(NODES, 16, noise_dim=8, film=False, **options)
+    stage = cls(NODES, 16, noise_dim=8, **{**options, **cls.added_options})  # as trained before
     stage.save(tmp_path)
     saved = json.loads((tmp_path / CONFIG_FILE).read_text())
     for key in cls.added_options:
