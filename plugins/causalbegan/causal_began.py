@@ -175,7 +175,7 @@ class CausalBEGAN(ImageGAN):
         half's labels with other z.
         """
         rows = (batch + 1) // 2 if self.mode_seeking else batch
-        labels = self.draw_batch_labels(rows)
+        labels = self.draw_labels(rows)
         if self.mode_seeking:
             labels = ops.concatenate([labels, labels], axis=0)[:batch]
         z = keras.random.uniform((batch, self.noise_dim), -1.0, 1.0, seed=self.seed_generator)
