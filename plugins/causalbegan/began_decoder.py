@@ -29,14 +29,25 @@ class BEGANDecoder(keras.Model):
             block's output is modulated by them (FiLM, Perez et al. 2018),
             ``x * (1 + scale(l)) + shift(l)`` per channel, so every block sees
             the labels.
+        coarse_width: channels of the first (coarsest) block, halving at each
+            upsampling down to ``width`` (0: ``width`` everywhere, the
+            paper's). The coarse blocks decide the layout (long hair or
+            short, a bald crown) and cost a quarter as much per channel
+            squared at each halving of the side, so width there is cheap.
     """
 
     def __init__(
-        self, size: int = 64, width: int = 128, hidden: int = 0, labels: int = 0, **kwargs
+        self,
+        size: int = 64,
+        width: int = 128,
+        hidden: int = 0,
+        labels: int = 0,
+        coarse_width: int = 0,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.size, self.width, self.hidden = int(size), int(width), int(hidden)
-        self.labels = int(labels)
+        self.labels, self.coarse_width = int(labels), int(coarse_width)
         self.base = 4 if self.size <= 16 else 8
         ups = int(math.log2(self.size // self.base))
         if self.base * 2**ups != self.size:
@@ -44,12 +55,14 @@ class BEGANDecoder(keras.Model):
         self.hidden_layer = (
             layers.Dense(self.hidden, activation="elu", name="hidden") if self.hidden else None
         )
-        self.project = layers.Dense(self.base * self.base * self.width, name="project")
-        self.reshape = layers.Reshape((self.base, self.base, self.width))
+        self.channels = [max(self.width, self.coarse_width >> i) for i in range(ups + 1)]
+        first = self.channels[0]
+        self.project = layers.Dense(self.base * self.base * first, name="project")
+        self.reshape = layers.Reshape((self.base, self.base, first))
         self.blocks = []
-        for i in range(ups + 1):
+        for i, filters in enumerate(self.channels):
             convs = [
-                layers.Conv2D(self.width, 3, padding="same", activation="elu", name=f"conv{i}_{j}")
+                layers.Conv2D(filters, 3, padding="same", activation="elu", name=f"conv{i}_{j}")
                 for j in range(2)
             ]
             self.blocks.append(convs)
@@ -57,8 +70,8 @@ class BEGANDecoder(keras.Model):
         self.to_rgb = layers.Conv2D(3, 3, padding="same", name="to_rgb")
         # zero at the start: training begins from the unconditional network
         self.films = [
-            layers.Dense(2 * self.width, kernel_initializer="zeros", name=f"film{i}")
-            for i in range(ups + 1)
+            layers.Dense(2 * filters, kernel_initializer="zeros", name=f"film{i}")
+            for i, filters in enumerate(self.channels)
         ] if self.labels else []  # fmt: skip
 
     def call(self, inputs, training=None):
@@ -80,4 +93,5 @@ class BEGANDecoder(keras.Model):
             "width": self.width,
             "hidden": self.hidden,
             "labels": self.labels,
+            "coarse_width": self.coarse_width,
         }

@@ -23,7 +23,7 @@ class CausalBEGAN(ImageGAN):
     With ``L(v) = mean |AE(v) - v|``, ``p = sigmoid(labeler)``,
     ``Llab(x) = mean (p(x) - l_real)^2`` and ``Llab(G) = mean (p(G) - l_fake)^2``:
       * discriminator side: ``L(x) - k_t L(G) + Llab(x) - l_t Llab(G)``;
-      * generator: ``L(G) + z_t Llab(G)``;
+      * generator: ``L(G) + (z_t + label_weight) Llab(G)``;
       * ``b_k = gamma L(x) - L(G)``, ``b_l = gamma_label Llab(x) - Llab(G)``,
         ``b_z = zeta relu(b_k) - relu(b_l)``; ``k_t``, ``l_t``, ``z_t`` move by
         ``lambda_k b_k``, ``lambda_l b_l``, ``lambda_z b_z`` a step, clipped
@@ -59,13 +59,18 @@ class CausalBEGAN(ImageGAN):
         seed: of the ``keras.random.SeedGenerator``.
         label_loss: ``"squared"`` (the paper's ``(p - l)^2``) or
             ``"crossentropy"``, for the Labeler and the generator's label term.
+        label_weight: a floor under the generator's label weight, added to
+            ``z_t`` (0: the paper's, ``z_t`` alone). BEGAN's ``k_t`` holds
+            ``b_k`` near 0, so ``z_t``, which grows with ``relu(b_k)``, stays
+            near 0 for thousands of steps and the labels barely reach the
+            generator.
     """
 
     network_names = ("generator", "ema_generator", "autoencoder", "labeler")
     config_keys = (
         "learning_rate", "beta_1", "beta_2", "lr_halve_every", "gamma", "gamma_label",
         "zeta", "lambda_k", "lambda_l", "lambda_z", "mode_seeking", "labeler_learning_rate",
-        "balance_labels", "labeler_augment", "label_loss",
+        "balance_labels", "labeler_augment", "label_loss", "label_weight",
     )  # fmt: skip
     metric_names = (
         "d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "label_fake",
@@ -98,6 +103,7 @@ class CausalBEGAN(ImageGAN):
         balance_labels: bool = False,
         labeler_augment: bool = False,
         label_loss: str = "squared",
+        label_weight: float = 0.0,
         **kwargs,
     ):
         super().__init__(
@@ -130,6 +136,7 @@ class CausalBEGAN(ImageGAN):
         if label_loss not in ("squared", "crossentropy"):
             raise ValueError(f"label_loss must be 'squared' or 'crossentropy', got {label_loss!r}")
         self.label_loss = label_loss
+        self.label_weight = float(label_weight)
 
         def adam(name, lr=learning_rate):
             if self.lr_halve_every > 0:
@@ -207,7 +214,7 @@ class CausalBEGAN(ImageGAN):
             label_real = ops.mean(w_real * error[:b])
             label_fake = ops.mean(w_fake * error[b:])
             d_loss = recon_real - k_t * recon_fake + label_real - l_t * label_fake
-            g_loss = recon_fake + z_t * label_fake
+            g_loss = recon_fake + (z_t + self.label_weight) * label_fake
             # mode seeking (Mao et al. 2019): images of the same labels must move with z
             half = b // 2
             z = inputs[:, self.num_labels :]

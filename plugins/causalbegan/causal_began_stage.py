@@ -48,6 +48,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "size": 32,
         "noise_dim": 64,
         "width": 16,
+        "coarse_width": 0,
         "hidden": 0,
         "labeler_width": 8,
         "code_dim": 64,
@@ -74,6 +75,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "labeler_augment": False,
         "conditional_autoencoder": False,
         "label_loss": "squared",
+        "label_weight": 0.0,
         "jit_compile": "auto",
     },
     # the reference code's settings
@@ -81,6 +83,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "size": 64,
         "noise_dim": 64,
         "width": 128,
+        "coarse_width": 0,
         "hidden": 0,
         "labeler_width": 128,
         "code_dim": 64,
@@ -105,6 +108,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "labeler_augment": False,
         "conditional_autoencoder": False,
         "label_loss": "squared",
+        "label_weight": 0.0,
         "jit_compile": "auto",
     },
 }
@@ -126,6 +130,9 @@ class CausalBEGANStage(ImageStage):
             ``"paper"`` (64 px, 128 channels, batch 16, the reference's).
         noise_dim: z's dimension.
         width: channels of the generator and the autoencoder (paper 128).
+        coarse_width: channels of the generator's coarsest block, halving
+            with each upsampling down to ``width`` (0: ``width`` in every
+            block, the paper's).
         hidden: units of an ELU layer before the generator's first
             projection (0: none, the paper's).
         labeler_width: the Labeler encoder's first channels.
@@ -151,6 +158,8 @@ class CausalBEGANStage(ImageStage):
             (with the code, and FiLM in every block), so it reconstructs an
             image well only under labels that fit it (off: the paper's).
         label_loss: ``"squared"`` (the paper's) or ``"crossentropy"``.
+        label_weight: a floor under the generator's label weight ``z_t``
+            (0: the paper's).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
@@ -170,7 +179,9 @@ class CausalBEGANStage(ImageStage):
         "mode_seeking": "[0, inf)",
         "labeler_learning_rate": "[0, inf)",
         "label_loss": ("squared", "crossentropy"),
+        "label_weight": "[0, inf)",
         "hidden": "[0, inf)",  # 0: no hidden layer
+        "coarse_width": "[0, inf)",  # 0: width in every block
         "noise_dim": "[1, inf)", "width": "[1, inf)", "labeler_width": "[1, inf)",
         "code_dim": "[1, inf)",
     }  # fmt: skip
@@ -182,6 +193,8 @@ class CausalBEGANStage(ImageStage):
         "labeler_augment": False,
         "conditional_autoencoder": False,
         "label_loss": "squared",
+        "label_weight": 0.0,
+        "coarse_width": 0,
     }
     #: latent_constraint (BEGAN-CS): head_x spread 0.23-0.38 at 0.1 against 0.65 without
     #: (3000 steps, 2026-11-28), no gain elsewhere; removed
@@ -205,6 +218,7 @@ class CausalBEGANStage(ImageStage):
         preset: str = "quick",
         noise_dim: int | None = None,
         width: int | None = None,
+        coarse_width: int | None = None,
         hidden: int | None = None,
         labeler_width: int | None = None,
         code_dim: int | None = None,
@@ -229,6 +243,7 @@ class CausalBEGANStage(ImageStage):
         labeler_augment: bool | None = None,
         conditional_autoencoder: bool | None = None,
         label_loss: str | None = None,
+        label_weight: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -244,9 +259,10 @@ class CausalBEGANStage(ImageStage):
     def build_model(self) -> CausalBEGAN:
         o, k = self.options, len(self.nodes)
         labels = k if o.get("film") else 0  # FiLM in every generator block
+        coarse = int(o.get("coarse_width", 0))
         return CausalBEGAN(
-            BEGANDecoder(self.size, o["width"], o["hidden"], labels, name="generator"),
-            BEGANDecoder(self.size, o["width"], o["hidden"], labels, name="ema_generator"),
+            BEGANDecoder(self.size, o["width"], o["hidden"], labels, coarse, name="generator"),
+            BEGANDecoder(self.size, o["width"], o["hidden"], labels, coarse, name="ema_generator"),
             BEGANAutoencoder(
                 self.size,
                 o["width"],
@@ -280,6 +296,7 @@ class CausalBEGANStage(ImageStage):
             balance_labels=bool(o.get("balance_labels", False)),
             labeler_augment=bool(o.get("labeler_augment", False)),
             label_loss=o.get("label_loss", "squared"),
+            label_weight=float(o.get("label_weight", 0.0)),
             name="causal_began",
         )
 

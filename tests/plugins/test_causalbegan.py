@@ -199,3 +199,37 @@ def test_crossentropy_labels_push_where_the_labeler_is_sure_it_is_wrong():
     assert np.isfinite(log[-1]["label_fake"]) and log[-1]["label_real"] > 0
     with pytest.raises(CkganError, match="label_loss"):
         CausalBEGANStage(NODES, label_loss="hinge")
+
+
+def test_label_weight_is_a_floor_under_the_margin_weight():
+    # z_t starts at 0, so the first step's generator loss is L(G) + label_weight Llab(G)
+    for weight in (0.0, 0.5):
+        stage = CausalBEGANStage(NODES, **TINY, label_weight=weight, mode_seeking=0.0)
+        assert stage.model.get_config()["label_weight"] == weight
+        (entry,) = stage.fit(HALVES, UniformLabels(), steps=1, verbose=0)
+        expected = entry["recon_fake"] + weight * entry["label_fake"]
+        assert entry["g_loss"] == pytest.approx(expected, rel=1e-5)
+        assert entry["label_fake"] > 0
+    assert CausalBEGANStage(NODES, preset="paper").options["label_weight"] == 0.0
+    with pytest.raises(CkganError, match="label_weight"):
+        CausalBEGANStage(NODES, label_weight=-1)
+
+
+def test_a_tapered_generator_is_wide_where_the_layout_is_decided_and_round_trips(tmp_path):
+    tapered = BEGANDecoder(size=32, width=4, labels=2, coarse_width=16)
+    x = np.zeros((2, 2 + 5), "float32")
+    assert tuple(tapered(x).shape) == (2, 32, 32, 3)
+    assert [convs[0].filters for convs in tapered.blocks] == [16, 8, 4]  # 8, 16, 32 px
+    assert tapered.project.units == 8 * 8 * 16
+    assert [film.units for film in tapered.films] == [32, 16, 8]
+    assert [convs[0].filters for convs in BEGANDecoder(size=32, width=4).blocks] == [4, 4, 4]
+    assert type(tapered).from_config(tapered.get_config()).channels == [16, 8, 4]
+    stage = CausalBEGANStage(NODES, **TINY, film=True, coarse_width=8)
+    assert [convs[0].filters for convs in stage.model.generator.blocks] == [8, 4, 4]  # 4..16 px
+    assert stage.model.autoencoder.decoder.channels == [4, 4, 4]  # the generator's alone
+    log = stage.fit(HALVES, UniformLabels(), steps=2, verbose=0)
+    assert np.isfinite(log[-1]["g_loss"])
+    stage.save(tmp_path)
+    loaded = ImageStage.load(tmp_path)
+    labels = np.array([[1, 0], [0, 1]])
+    np.testing.assert_array_equal(loaded.generate(labels, seed=2), stage.generate(labels, seed=2))
