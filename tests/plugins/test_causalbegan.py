@@ -197,6 +197,16 @@ def test_crossentropy_labels_push_where_the_labeler_is_sure_it_is_wrong():
     np.testing.assert_allclose(np.asarray(squared), (1 / (1 + np.exp(-8.0))) ** 2, rtol=1e-5)
     log = stage.fit(HALVES, UniformLabels(), steps=2, verbose=0)
     assert np.isfinite(log[-1]["label_fake"]) and log[-1]["label_real"] > 0
+    # against fakes the Labeler learns the flipped labels, a loss bounded below
+    # (maximising cross-entropy ran its logits off to infinity); squared: the paper's
+    ones = np.ones_like(labels)
+    right = -wrong  # sure of the labels asked for
+    push = np.asarray(model.labeler_push(labels, right, ones, 0.0))
+    np.testing.assert_allclose(push, 8.0 + np.log1p(np.exp(-8.0)), rtol=1e-5)
+    assert float(model.labeler_push(labels, wrong, ones, 0.0)) == pytest.approx(
+        np.log1p(np.exp(-8.0)), rel=1e-4
+    )
+    assert CausalBEGANStage(NODES, **TINY).model.labeler_push(labels, wrong, ones, 0.3) == -0.3
     with pytest.raises(CkganError, match="label_loss"):
         CausalBEGANStage(NODES, label_loss="hinge")
 
