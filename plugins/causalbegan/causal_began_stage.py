@@ -23,7 +23,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # beta_1 0.9 (the reference's in effect) beat 0.5 on synthfaces 32 px after
     # 750 steps: judge-feature FD 433 vs 519, diversity given the labels 0.65 vs
     # 0.35 of the real spread (one run each). lr 2e-4 got FD 307 in the same
-    # time but diversity 0.27: the paper's 8e-5 stays the default.
+    # time but diversity 0.27, so the paper's 8e-5 was kept then (2e-4 since
+    # 2026-12-06, with the mode-seeking term and minibatch_std against collapse).
     # gamma 0.5 collapsed by 3000 steps (one face, one background: nuisance
     # spread 0.08-0.38 of the real one); 3000-step runs with gamma 1.0 and a
     # mode-seeking term of 0.01: FD 73 instead of 168, nuisance spread
