@@ -12,8 +12,7 @@ from keras import layers
 class BEGANDecoder(keras.Model):
     """A vector to an image (Berthelot et al. 2017): no batch norm, so rows never mix.
 
-    An optional ELU layer of ``hidden`` units, a dense layer to ``base x base x
-    width`` (``base`` = 8, or 4 at 16 px),
+    A dense layer to ``base x base x width`` (``base`` = 8, or 4 at 16 px),
     then blocks of two 3x3 ELU convolutions of ``width`` channels with
     nearest-neighbour upsampling between them up to ``size``, then a 3x3
     convolution to 3 channels (linear: no tanh, as the reference).
@@ -21,9 +20,6 @@ class BEGANDecoder(keras.Model):
     Args:
         size: output side in pixels (16, 32, 64, ...).
         width: channels of every block (paper: 128).
-        hidden: units of the ELU layer before the projection (0: none, the
-            paper's). The projection alone is linear in its input, so it can
-            blend fixed layouts but not move one; a hidden layer can.
         labels: 0 (the paper's: labels enter at the input only), or the
             number of leading input columns that are 0/1 labels: then each
             block's output is modulated by them (FiLM, Perez et al. 2018),
@@ -40,21 +36,17 @@ class BEGANDecoder(keras.Model):
         self,
         size: int = 64,
         width: int = 128,
-        hidden: int = 0,
         labels: int = 0,
         coarse_width: int = 0,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.size, self.width, self.hidden = int(size), int(width), int(hidden)
+        self.size, self.width = int(size), int(width)
         self.labels, self.coarse_width = int(labels), int(coarse_width)
         self.base = 4 if self.size <= 16 else 8
         ups = int(math.log2(self.size // self.base))
         if self.base * 2**ups != self.size:
             raise ValueError(f"size must be {self.base} * 2^n, got {size}")
-        self.hidden_layer = (
-            layers.Dense(self.hidden, activation="elu", name="hidden") if self.hidden else None
-        )
         self.channels = [max(self.width, self.coarse_width >> i) for i in range(ups + 1)]
         first = self.channels[0]
         self.project = layers.Dense(self.base * self.base * first, name="project")
@@ -75,8 +67,7 @@ class BEGANDecoder(keras.Model):
         ] if self.labels else []  # fmt: skip
 
     def call(self, inputs, training=None):
-        x = self.hidden_layer(inputs) if self.hidden_layer is not None else inputs
-        x = self.reshape(self.project(x))
+        x = self.reshape(self.project(inputs))
         for i, (first, second) in enumerate(self.blocks):
             x = second(first(x))
             if self.films:
@@ -91,7 +82,6 @@ class BEGANDecoder(keras.Model):
             **super().get_config(),
             "size": self.size,
             "width": self.width,
-            "hidden": self.hidden,
             "labels": self.labels,
             "coarse_width": self.coarse_width,
         }
