@@ -227,11 +227,6 @@ class ImageStage:
                 f"expects {len(self.nodes)} ({', '.join(self.nodes)})"
             )
         model.label_pool.assign(pool)
-        if getattr(model, "decorrelate", 0):
-            from .image_gan import decorrelating_table
-
-            data_labels = dataset.label_vectors("train", list(self.nodes))
-            model.label_weight_table.assign(decorrelating_table(data_labels, model.decorrelate))
         model.build_all()
 
         step = 0
