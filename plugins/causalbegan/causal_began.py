@@ -143,7 +143,7 @@ class CausalBEGAN(ImageGAN):
         def adam(name, lr=learning_rate):
             if self.lr_halve_every > 0:
                 lr = keras.optimizers.schedules.ExponentialDecay(
-                    learning_rate, self.lr_halve_every, 0.5, staircase=True
+                    lr, self.lr_halve_every, 0.5, staircase=True
                 )
             return keras.optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2, name=name)
 

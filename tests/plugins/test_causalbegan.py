@@ -240,3 +240,16 @@ def test_a_tapered_generator_is_wide_where_the_layout_is_decided_and_round_trips
     loaded = ImageStage.load(tmp_path)
     labels = np.array([[1, 0], [0, 1]])
     np.testing.assert_array_equal(loaded.generate(labels, seed=2), stage.generate(labels, seed=2))
+
+
+def test_the_labelers_own_rate_halves_on_the_shared_schedule():
+    stage = CausalBEGANStage(
+        NODES, **TINY, learning_rate=1e-4, labeler_learning_rate=1e-3, lr_halve_every=10
+    )
+    optimizers = stage.model.optimizers
+    rates = {name: float(opt.learning_rate) for name, opt in optimizers.items()}
+    assert rates == pytest.approx({"generator": 1e-4, "discriminator": 1e-4, "labeler": 1e-3})
+    for opt in optimizers.values():
+        opt.iterations.assign(10)
+    assert float(optimizers["labeler"].learning_rate) == pytest.approx(5e-4)
+    assert float(optimizers["generator"].learning_rate) == pytest.approx(5e-5)
