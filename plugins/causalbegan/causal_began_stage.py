@@ -84,7 +84,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "lr_halve_every": 0,
         # 32, not 64: BEGAN steps cost about twice CausalGAN's here, and the
         # quick preset must finish in about 15 minutes on 2 CPU cores (4500
-        # steps: about 11 of them for this stage, alone on the cores).
+        # steps: 12 minutes for a whole run, alone on the cores).
         "batch_size": 32,
         "steps": 4500,
         "gamma": 1.0,
