@@ -71,6 +71,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     # 0.851, agreement 0.833 -> 0.816, FD 526 -> 241, lit short towers 0.82 -> 0.99.
     # Variants against Bald that did not help (loss weights, gamma_label 5,
     # labeler_width 32, which diverged): results/image_fidelity_causalbegan_balance.json.
+    # 9000 steps (2026-12-06, seeds 0 / 1 resumed; about 20 minutes of image steps
+    # here, over the quick preset's 15): do(Bald=1) 0.90 / 0.905, bald women 0.88 /
+    # 0.85, FD 4.8 / 4.5, rotation's spread 0.47 / 0.58. A margin per label and an
+    # ADC-style Labeler did not help (results/image_fidelity_causalbegan_labeler_push.json).
     "quick": {
         "size": 32,
         "noise_dim": 64,
