@@ -65,7 +65,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # women 0.45 / 0.44 -> 0.62 / 0.68, agreement 0.988 / 0.983 -> 0.994 / 0.992
     # (Male 0.975 / 0.977), FD 10.2 / 7.8 -> 5.4 / 6.0, head_x 0.34 / 0.43 -> 0.36
     # / 0.45; 6000 steps (seed 0): do(Bald=1) 0.78, agreement 0.996, FD 4.6,
-    # every nuisance >= 0.48, but about 17 minutes. Shapes (tuning) shown 0.875
+    # every nuisance >= 0.48, but about 15.5 minutes. Shapes (tuning) shown 0.875
     # -> 0.895, agreement 0.915 -> 0.925, FD 138 -> 128, red squares in their rare
     # context 0.27 -> 0.06, rings 0.50 -> 0.67; held-out beacons shown 0.854 ->
     # 0.851, agreement 0.833 -> 0.816, FD 526 -> 241, lit short towers 0.82 -> 0.99.
@@ -73,7 +73,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # labeler_width 32, which diverged): results/image_fidelity_causalbegan_balance.json.
     # 9000 steps (2026-12-06, seeds 0 / 1 resumed; about 20 minutes of image steps
     # here, over the quick preset's 15): do(Bald=1) 0.90 / 0.905, bald women 0.88 /
-    # 0.85, FD 4.8 / 4.5, rotation's spread 0.47 / 0.58; batch 16 for 9000 steps (the
+    # 0.8497 (one image short), FD 4.8 / 4.5, rotation's spread 0.47 / 0.58; batch 16 for 9000 steps (the
     # preset's time) only 0.40 / 0.76. A margin per label, an ADC-style Labeler and
     # labeler_augment off (Bald 0.325 / 0.23, FD 18 / 22) did not help
     # (results/image_fidelity_causalbegan_labeler_push.json).

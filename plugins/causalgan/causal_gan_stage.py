@@ -95,7 +95,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # seed 1. Rendered scenes, seed 0, 3000 -> 4000 (from scratch): shapes (tuning)
     # shown 0.946 -> 0.947, agreement 0.945 -> 0.946, red squares 0.81 -> 0.82, FD
     # 25 -> 43 (25-54 across seeds and options at 3000); held-out beacons shown
-    # 0.994 -> 0.996, agreement 0.991 -> 0.990, FD 10.5 -> 11.0. About 14 minutes.
+    # 0.994 -> 0.996, agreement 0.991 -> 0.990, FD 10.5 -> 11.0. A fresh default run:
+    # 661 s alone on the cores. A third seed (2, fresh): do(Bald=1) 0.82, bald women
+    # 0.76, the same at 5000 steps (benchmarks/README.md, session 18).
     "quick": {
         "size": 32,
         "noise_dim": 64,
