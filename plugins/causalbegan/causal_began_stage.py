@@ -73,10 +73,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     # labeler_width 32, which diverged): results/image_fidelity_causalbegan_balance.json.
     # 9000 steps (2026-12-06, seeds 0 / 1 resumed; about 20 minutes of image steps
     # here, over the quick preset's 15): do(Bald=1) 0.90 / 0.905, bald women 0.88 /
-    # 0.8497 (one image short), FD 4.8 / 4.5, rotation's spread 0.47 / 0.58; batch 16 for 9000 steps (the
-    # preset's time) only 0.40 / 0.76. A margin per label, an ADC-style Labeler and
-    # labeler_augment off (Bald 0.325 / 0.23, FD 18 / 22) did not help
-    # (results/image_fidelity_causalbegan_labeler_push.json).
+    # 0.8497 (one image short), FD 4.8 / 4.5, rotation's spread 0.47 / 0.58; batch
+    # 16 for 9000 steps (the preset's time) only 0.40 / 0.76. A margin per label,
+    # an ADC-style Labeler and labeler_augment off (Bald 0.325 / 0.23, FD 18 / 22)
+    # did not help (results/image_fidelity_causalbegan_labeler_push.json).
     "quick": {
         "size": 32,
         "noise_dim": 64,
