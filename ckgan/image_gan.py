@@ -40,6 +40,9 @@ class ImageGAN(GANModel):
             draws with independent nodes (0: every row from the pool).
         column_groups: each label column's node (a categorical node's one-hot
             columns share one); ``None``: one node per column.
+        labeler_batches: real batches per step: the Labeler learns from all
+            of them, the discriminator from the first (``split_real``); the
+            input pipeline draws ``labeler_batches * batch_size`` images.
     """
 
     network_names: tuple[str, ...] = ("generator", "ema_generator")
@@ -61,6 +64,7 @@ class ImageGAN(GANModel):
         *,
         independent_rows: float = 0.0,
         column_groups=None,
+        labeler_batches: int = 1,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -71,6 +75,7 @@ class ImageGAN(GANModel):
         self.ema_decay = float(ema_decay)
         self.seed = seed
         self.independent_rows = float(independent_rows)
+        self.labeler_batches = int(labeler_batches)
         self.column_groups = None if column_groups is None else [int(g) for g in column_groups]
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.label_pool = keras.Variable(
@@ -119,6 +124,11 @@ class ImageGAN(GANModel):
         """Call each critic once on ``images`` (zeros) to create its variables."""
         for name in self.network_names[2:]:
             getattr(self, name)(images)
+
+    def discriminator_rows(self, images) -> int:
+        """How many of a step's real images the discriminator sees: the first
+        ``1 / labeler_batches`` of them (the Labeler sees them all)."""
+        return int(images.shape[0]) // self.labeler_batches
 
     def draw_labels(self, rows: int):
         """``rows`` label vectors drawn from the pool at random, rounded to 0/1."""
@@ -212,6 +222,7 @@ class ImageGAN(GANModel):
             "pool_size": self.pool_size,
             "ema_decay": self.ema_decay,
             "seed": self.seed,
+            "labeler_batches": self.labeler_batches,
         }
         own = {key: getattr(self, key) for key in self.config_keys}
         return {**super().get_config(), **nets, **base, **own}

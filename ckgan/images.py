@@ -215,6 +215,8 @@ class ImageStage:
         if steps < 1 or checkpoint_every < 1:
             raise CkganError("steps and checkpoint_every must be at least 1")
         batch_size = int(batch_size or self.options.get("batch_size", 64))
+        # the pipeline's batch holds every real batch of a step (the Labeler's)
+        real_batch = batch_size * int(self.options.get("labeler_batches", 1))
         if jit_compile is None:
             jit_compile = self.options.get("jit_compile", "auto")
         keras.utils.set_random_seed(seed)
@@ -257,7 +259,7 @@ class ImageStage:
             guard.start = saver.start = step
             guard.per_epoch = saver.per_epoch = per_epoch
             model.fit(
-                self._pipeline(dataset, batch_size, seed + step),
+                self._pipeline(dataset, real_batch, seed + step),
                 epochs=epochs,
                 steps_per_epoch=per_epoch,
                 callbacks=[guard, saver],

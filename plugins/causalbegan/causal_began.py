@@ -208,7 +208,9 @@ class CausalBEGAN(ImageGAN):
         images, labels = data
         images = ops.convert_to_tensor(images, "float32")
         labels = ops.cast(ops.convert_to_tensor(labels) >= 0.5, "float32")
-        b = int(images.shape[0])
+        b = self.discriminator_rows(images)
+        more, more_labels = images[b:], labels[b:]  # real rows for the Labeler only
+        images, labels = images[:b], labels[:b]
         inputs, fake_labels = self.generator_inputs(b)
         g_vars = self.generator.trainable_variables
         d_vars = self._discriminator_variables()
@@ -216,6 +218,8 @@ class CausalBEGAN(ImageGAN):
         rates = self.label_rates() if self.balance_labels else None
         w_real = self.label_weights(labels, rates)
         w_fake = self.label_weights(fake_labels, rates)
+        if self.labeler_batches > 1:
+            w_real = ops.concatenate([w_real, self.label_weights(more_labels, rates)], axis=0)
 
         def losses():
             fake = self.generator(inputs, training=True)
@@ -225,11 +229,17 @@ class CausalBEGAN(ImageGAN):
             recon = ops.abs(self.autoencoder.decode(codes, both_labels) - both)
             recon_real = ops.mean(recon[:b])
             recon_fake = ops.mean(recon[b:])
-            logits = self.labeler(self.soften(both))
-            error = self.label_error(both_labels, logits)
-            label_real = ops.mean(w_real * error[:b])
-            label_fake = ops.mean(w_fake * error[b:])
-            push = self.labeler_push(fake_labels, logits[b:], w_fake, label_fake)
+            if self.labeler_batches > 1:  # the extra real rows go last
+                seen = ops.concatenate([both, more], axis=0)
+                seen_labels = ops.concatenate([both_labels, more_labels], axis=0)
+            else:
+                seen, seen_labels = both, both_labels
+            logits = self.labeler(self.soften(seen))
+            error = self.label_error(seen_labels, logits)
+            real_error = ops.concatenate([error[:b], error[2 * b :]], axis=0)
+            label_real = ops.mean(w_real * real_error)
+            label_fake = ops.mean(w_fake * error[b : 2 * b])
+            push = self.labeler_push(fake_labels, logits[b : 2 * b], w_fake, label_fake)
             d_loss = recon_real - k_t * recon_fake + label_real + l_t * push
             g_loss = recon_fake + (z_t + self.label_weight) * label_fake
             # mode seeking (Mao et al. 2019): images of the same labels must move with z

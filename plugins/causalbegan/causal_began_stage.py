@@ -18,65 +18,25 @@ from .causal_began import CausalBEGAN
 
 #: option values per preset; an explicit constructor argument overrides them.
 PRESETS: dict[str, dict[str, Any]] = {
-    # 32x32 on a 2-core CPU: BEGAN's stride-1 convolutions at full size are
-    # costly (width 32: ~65 images/s at batch 64; width 16: ~190-290). Adam's
-    # beta_1 0.9 (the reference's in effect) beat 0.5 on synthfaces 32 px after
-    # 750 steps: judge-feature FD 433 vs 519, diversity given the labels 0.65 vs
-    # 0.35 of the real spread (one run each). lr 2e-4 got FD 307 in the same
-    # time but diversity 0.27, so the paper's 8e-5 was kept then (2e-4 since
-    # 2026-12-06, with the mode-seeking term and minibatch_std against collapse).
-    # gamma 0.5 collapsed by 3000 steps (one face, one background: nuisance
-    # spread 0.08-0.38 of the real one); 3000-step runs with gamma 1.0 and a
-    # mode-seeking term of 0.01: FD 73 instead of 168, nuisance spread
-    # 0.39-1.04, judged agreement 0.84 (gamma 0.9: 0.33-1.05; mode seeking
-    # 0.02: 0.41-1.24 with agreement 0.82; labeler width 16: no better).
-    # minibatch_std (the autoencoder sees each half-batch's spread), judged by
-    # the blur-robust judge over 11 nuisance factors, 3000 steps: background
-    # hue 0.84 vs 0.40, head_x 0.65 vs 0.27, head_y 0.62 vs 0.48, rotation
-    # 0.51 vs 0.46, every factor >= 0.5, at judge FD 64 vs 38 and agreement
-    # 0.65-0.94 vs 0.75-0.96. Tried, one run each: 4500 steps (head_x 0.48,
-    # head_y 0.48, rotation 0.47, FD 48); with hidden 256 (FD 25, agreement
-    # 0.75-0.99, but head_x 0.34, rotation 0.34); hidden 256 alone, code_dim
-    # 128, latent_constraint 0.1: head_x 0.23-0.38.
-    # conditional_autoencoder and label_loss "crossentropy" (2026-12-04, on the
-    # Labeler-margin recipe, synthfaces only): both together moved shown under
-    # do 0.842 -> 0.889 and agreement 0.866 -> 0.906 on seed 0, but 0.869 ->
-    # 0.824 and 0.884 -> 0.839 on seed 1; the autoencoder alone 0.869 -> 0.871
-    # and 0.884 -> 0.888 (seed 1); head_x spread 0.34-0.45 throughout. Seed
-    # noise as large as the effect and no scene measured: opt-in. lambda_z 1.0
-    # made it worse (shown 0.754, FD 84).
-    # Issue #11, 2026-12-06: k_t holds b_k near 0, so z_t (the generator's label
-    # weight) stayed at 0.0001-0.02 for all 3000 steps: label_weight 0.1 puts a
-    # floor under it. The generator's coarse blocks decide hair (Male, Bald):
-    # coarse_width 64 (64, 32, 16 channels at 8, 16, 32 px; +6% a step) took
-    # agreement 0.931 -> 0.955, Male 0.74 -> 0.80, FD 38 -> 24 (seed 0); 128
-    # and label_weight 0.5 diverged. Cross-entropy made the Labeler diverge by
-    # maximising it on fakes (Llab 484 on real faces, seed 1): it now learns the
-    # flipped labels there. This preset (Labeler-margin recipe, labeler_augment,
-    # labeler_width 16, crossentropy, label_weight 0.1, coarse_width 64) against
-    # the old one, fair judge, 3000 steps: synthfaces full seeds 0 / 1 shown
-    # under do 0.958 / 0.949, agreement 0.988 / 0.983, FD 10.2 / 7.8 (best
-    # before: 0.889, 0.906, 33-41); shapes (tuning) shown 0.875 vs 0.691,
-    # agreement 0.915 vs 0.750, FD 138 vs 301; held-out beacons shown 0.854 vs
-    # 0.637, agreement 0.833 vs 0.722, FD 526 vs 489. Still short: do(Bald=1)
-    # 0.43-0.53, head_x spread 0.34-0.43 (benchmarks/README.md).
-    # 4500 steps instead of 3000 (2026-12-06, the same runs resumed; synthfaces
-    # full seeds 0 / 1, fair judge): do(Bald=1) 0.53 / 0.43 -> 0.73 / 0.71, bald
-    # women 0.45 / 0.44 -> 0.62 / 0.68, agreement 0.988 / 0.983 -> 0.994 / 0.992
-    # (Male 0.975 / 0.977), FD 10.2 / 7.8 -> 5.4 / 6.0, head_x 0.34 / 0.43 -> 0.36
-    # / 0.45; 6000 steps (seed 0): do(Bald=1) 0.78, agreement 0.996, FD 4.6,
-    # every nuisance >= 0.48, but about 15.5 minutes. Shapes (tuning) shown 0.875
-    # -> 0.895, agreement 0.915 -> 0.925, FD 138 -> 128, red squares in their rare
-    # context 0.27 -> 0.06, rings 0.50 -> 0.67; held-out beacons shown 0.854 ->
-    # 0.851, agreement 0.833 -> 0.816, FD 526 -> 241, lit short towers 0.82 -> 0.99.
-    # Variants against Bald that did not help (loss weights, gamma_label 5,
-    # labeler_width 32, which diverged): results/image_fidelity_causalbegan_balance.json.
-    # 9000 steps (2026-12-06, seeds 0 / 1 resumed; about 20 minutes of image steps
-    # here, over the quick preset's 15): do(Bald=1) 0.90 / 0.905, bald women 0.88 /
-    # 0.8497 (one image short), FD 4.8 / 4.5, rotation's spread 0.47 / 0.58; batch
-    # 16 for 9000 steps (the preset's time) only 0.40 / 0.76. A margin per label,
-    # an ADC-style Labeler and labeler_augment off (Bald 0.325 / 0.23, FD 18 / 22)
-    # did not help (results/image_fidelity_causalbegan_labeler_push.json).
+    # 32 px on a 2-core CPU in about 12 minutes (129 ms a step alone). Each
+    # departure from the reference was measured with benchmarks/image_fidelity.py
+    # on synthfaces (graph full, seeds 0 / 1, the fair judge), the rendered
+    # shapes scene (tuning) and the held-out beacons scene; the tables are in
+    # benchmarks/README.md. In short:
+    # - beta_1 0.9, learning_rate 2e-4 with mode_seeking 0.01 and minibatch_std:
+    #   sharper faces without collapse (gamma 0.5 collapsed by 3000 steps);
+    # - film, coarse_width 64: the labels in every generator block, and width
+    #   where hair is laid out (agreement 0.931 -> 0.955, FD 38 -> 24);
+    # - a Labeler that is read right: its own rate 2e-3, labeler_augment,
+    #   crossentropy, label_weight 0.1 as a floor under z_t (which BEGAN's k_t
+    #   holds near 0); shown under do 0.958 / 0.949 against 0.889 at best,
+    #   agreement 0.988 / 0.983, FD 10.2 / 7.8; shapes 0.875 vs 0.691, beacons
+    #   0.854 vs 0.637;
+    # - 4500 steps: do(Bald=1) 0.735 / 0.71, FD 5.4 / 6.0. do(Bald=1) and
+    #   bald women reach 0.90 / 0.85 at 9000 steps (about 20 minutes here).
+    # Tried without gain (loss weights, gamma_label 5, labeler_width 32, batch
+    # 16, a margin per label, an ADC-style Labeler, labeler_augment off,
+    # independent_rows, hidden, latent_constraint): benchmarks/README.md.
     "quick": {
         "size": 32,
         "noise_dim": 64,
@@ -109,6 +69,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "conditional_autoencoder": False,
         "label_loss": "crossentropy",
         "label_weight": 0.1,
+        "labeler_batches": 1,
         "jit_compile": "auto",
     },
     # the reference code's settings
@@ -141,6 +102,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "conditional_autoencoder": False,
         "label_loss": "squared",
         "label_weight": 0.0,
+        "labeler_batches": 1,
         "jit_compile": "auto",
     },
 }
@@ -190,6 +152,8 @@ class CausalBEGANStage(ImageStage):
         label_loss: ``"squared"`` (the paper's) or ``"crossentropy"``.
         label_weight: a floor under the generator's label weight ``z_t``
             (0: the paper's).
+        labeler_batches: real batches a step draws: the Labeler learns from
+            all of them, the discriminator from one (1: the paper's).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
@@ -208,6 +172,7 @@ class CausalBEGANStage(ImageStage):
         "lambda_z": "[0, inf)",
         "mode_seeking": "[0, inf)",
         "labeler_learning_rate": "[0, inf)",
+        "labeler_batches": "[1, inf)",
         "label_loss": ("squared", "crossentropy"),
         "label_weight": "[0, inf)",
         "coarse_width": "[0, inf)",  # 0: width in every block
@@ -216,6 +181,7 @@ class CausalBEGANStage(ImageStage):
     }  # fmt: skip
     #: options runs saved before them trained without, and the value in effect then
     added_options = {
+        "labeler_batches": 1,
         "film": False,
         "labeler_learning_rate": 0.0,
         "balance_labels": False,
@@ -276,6 +242,7 @@ class CausalBEGANStage(ImageStage):
         conditional_autoencoder: bool | None = None,
         label_loss: str | None = None,
         label_weight: float | None = None,
+        labeler_batches: int | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -329,6 +296,7 @@ class CausalBEGANStage(ImageStage):
             labeler_augment=bool(o.get("labeler_augment", False)),
             label_loss=o.get("label_loss", "squared"),
             label_weight=float(o.get("label_weight", 0.0)),
+            labeler_batches=int(o.get("labeler_batches", 1)),
             name="causal_began",
         )
 

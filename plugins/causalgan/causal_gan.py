@@ -183,7 +183,9 @@ class CausalGAN(ImageGAN):
         images, labels = data
         images = ops.convert_to_tensor(images, "float32")
         labels = ops.cast(ops.convert_to_tensor(labels) >= 0.5, "float32")
-        b = int(images.shape[0])
+        b = self.discriminator_rows(images)
+        seen, seen_labels = images, labels  # the Labeler's: every real batch of the step
+        images, labels = images[:b], labels[:b]
         k_t = self.k_t()
         # the pool is fixed during fit: its rates once per step, for every label loss
         rates = self.label_rates() if self.balance_labels else None
@@ -204,8 +206,8 @@ class CausalGAN(ImageGAN):
             d_loss = _bce(ops.ones_like(real), real) + _bce(
                 ops.zeros_like(fake_logits), fake_logits
             )
-            weights = self.label_weights(labels, rates)
-            l_loss = _weighted_bce(labels, self.labeler(self.soften(images)), weights)
+            weights = self.label_weights(seen_labels, rates)
+            l_loss = _weighted_bce(seen_labels, self.labeler(self.soften(seen)), weights)
             a_loss = _bce(fake_labels, self.anti_labeler(self.soften(fake)))
             return d_loss + l_loss + a_loss, (d_loss, l_loss, a_loss, real, fake_logits)
 

@@ -253,3 +253,24 @@ def test_the_labelers_own_rate_halves_on_the_shared_schedule():
         opt.iterations.assign(10)
     assert float(optimizers["labeler"].learning_rate) == pytest.approx(5e-4)
     assert float(optimizers["generator"].learning_rate) == pytest.approx(5e-5)
+
+
+def test_labeler_batches_give_the_labeler_more_real_images(tmp_path):
+    stage = CausalBEGANStage(NODES, **TINY, labeler_batches=2)
+    stage.model.build_all()
+    nets = {"encoder": stage.model.autoencoder.encoder, "labeler": stage.model.labeler}
+    seen = {name: [] for name in nets}
+    for name, net in nets.items():
+
+        def spy(x, *args, _call=net.call, _shapes=seen[name], **kwargs):
+            _shapes.append(int(x.shape[0]))
+            return _call(x, *args, **kwargs)
+
+        net.call = spy
+    log = stage.fit(HALVES, UniformLabels(), steps=2, verbose=0)
+    assert all(np.isfinite(v) for v in log[-1].values())
+    assert max(seen["encoder"]) == 16  # one real batch of 8 and the fakes
+    assert max(seen["labeler"]) == 24  # those, then the second real batch
+    stage.save(tmp_path)
+    loaded = ImageStage.load(tmp_path)
+    assert loaded.options["labeler_batches"] == loaded.model.labeler_batches == 2

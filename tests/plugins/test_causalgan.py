@@ -206,3 +206,32 @@ def test_independent_rows_ask_for_combinations_the_pool_never_holds(label_genera
     assert loaded.options["independent_rows"] == 0.5 and loaded.model.column_groups == [0, 1, 2]
     assert PRESETS["paper"]["independent_rows"] == 0
     assert column_groups(["A", "age=old", "age=young", "B"]) == [0, 1, 1, 2]
+
+
+def _spy_batches(model, names):
+    """Record the batch size each named network is called with (at tracing)."""
+    seen = {name: [] for name in names}
+    for name in names:
+        net = getattr(model, name)
+
+        def spy(x, *args, _call=net.call, _seen=seen[name], **kwargs):
+            _seen.append(int(x.shape[0]))
+            return _call(x, *args, **kwargs)
+
+        net.call = spy
+    return seen
+
+
+def test_labeler_batches_give_the_labeler_more_real_images(label_generator, tmp_path):
+    batches = 2
+    stage = CausalGANStage(NODES, **TINY, labeler_batches=batches)
+    stage.model.build_all()
+    seen = _spy_batches(stage.model, ("discriminator", "labeler"))
+    log = stage.fit(Blocks(), label_generator, steps=2, verbose=0)
+    assert all(np.isfinite(v) for v in log[-1].values())
+    assert max(seen["labeler"]) == 16 * batches  # every real batch of the step
+    assert max(seen["discriminator"]) == 32  # one real batch and the fakes
+    assert PRESETS["paper"]["labeler_batches"] == 1
+    stage.save(tmp_path)
+    loaded = ImageStage.load(tmp_path)
+    assert loaded.options["labeler_batches"] == loaded.model.labeler_batches == batches
