@@ -16,10 +16,11 @@ from .dcgan_generator import DCGANGenerator
 
 #: option values per preset; an explicit constructor argument overrides them.
 PRESETS: dict[str, dict[str, Any]] = {
-    # 32 px on a 2-core CPU in about 14 minutes (821 s for a whole default run alone). Each departure from the paper
-    # was measured with benchmarks/image_fidelity.py on synthfaces (graph paper,
-    # two or three seeds, the fair judge), the rendered shapes scene (tuning)
-    # and the held-out beacons scene; the tables are in benchmarks/README.md.
+    # 32 px on a 2-core CPU in about 14 minutes (821 s for a whole default run
+    # alone). Each departure from the paper was measured with
+    # benchmarks/image_fidelity.py on synthfaces (graph paper, two or three
+    # seeds, the fair judge), the rendered shapes scene (tuning) and the
+    # held-out beacons scene; the tables are in benchmarks/README.md.
     # In short:
     # - generator_updates 2 (the paper's 6): agreement 0.90, FD 20 against
     #   0.83, 61 in the same time;
