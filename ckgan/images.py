@@ -215,8 +215,6 @@ class ImageStage:
         if steps < 1 or checkpoint_every < 1:
             raise CkganError("steps and checkpoint_every must be at least 1")
         batch_size = int(batch_size or self.options.get("batch_size", 64))
-        # the pipeline's batch holds every real batch of a step (the Labeler's)
-        real_batch = batch_size * int(self.options.get("labeler_batches", 1))
         if jit_compile is None:
             jit_compile = self.options.get("jit_compile", "auto")
         keras.utils.set_random_seed(seed)
@@ -259,7 +257,7 @@ class ImageStage:
             guard.start = saver.start = step
             guard.per_epoch = saver.per_epoch = per_epoch
             model.fit(
-                self._pipeline(dataset, real_batch, seed + step),
+                self._pipeline(dataset, batch_size, seed + step),
                 epochs=epochs,
                 steps_per_epoch=per_epoch,
                 callbacks=[guard, saver],
@@ -278,13 +276,20 @@ class ImageStage:
         return log
 
     def _pipeline(self, dataset, batch_size: int, seed: int):
-        """Endless shuffled, flipped training batches as numpy (no TensorFlow needed)."""
+        """Endless shuffled, flipped training batches as numpy (no TensorFlow needed).
+
+        With ``labeler_batches`` N, each step's batch is N consecutive batches
+        (the Labeler's), so a split needs only ``batch_size`` images.
+        """
         from . import backend
 
         nodes = list(self.nodes)
         batches = dataset.batches(
             "train", nodes, size=self.size, batch_size=batch_size, augment=True, seed=seed
         )
+        groups = int(self.options.get("labeler_batches", 1))
+        if groups > 1:
+            batches = _grouped(batches, groups, batch_size)
         return backend.fit_input(batches)
 
     # -- sampling --------------------------------------------------------------------
@@ -454,3 +459,18 @@ def _callbacks():
 
     _CALLBACKS = (NaNGuard, Checkpointer)
     return _CALLBACKS
+
+
+def _grouped(batches, groups: int, batch_size: int):
+    """``groups`` consecutive batches as one: a ``tf.data.Dataset`` stays one."""
+    if hasattr(batches, "unbatch"):  # a streamed dataset's endless tf.data pipeline
+        return batches.unbatch().batch(groups * batch_size, drop_remainder=True).prefetch(-1)
+    if not hasattr(batches, "__next__"):
+        batches = iter(batches)
+
+    def joined():
+        while True:
+            parts = [next(batches) for _ in range(groups)]
+            yield tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+
+    return joined()
