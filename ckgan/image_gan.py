@@ -41,8 +41,8 @@ class ImageGAN(GANModel):
         column_groups: each label column's node (a categorical node's one-hot
             columns share one); ``None``: one node per column.
         labeler_batches: real batches per step: the Labeler learns from all
-            of them, the discriminator from the first (``split_real``); the
-            input pipeline draws ``labeler_batches * batch_size`` images.
+            of them, the discriminator from the first (``discriminator_rows``);
+            ``ImageStage`` joins that many pipeline batches into a step's.
     """
 
     network_names: tuple[str, ...] = ("generator", "ema_generator")

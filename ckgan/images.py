@@ -465,8 +465,7 @@ def _grouped(batches, groups: int, batch_size: int):
     """``groups`` consecutive batches as one: a ``tf.data.Dataset`` stays one."""
     if hasattr(batches, "unbatch"):  # a streamed dataset's endless tf.data pipeline
         return batches.unbatch().batch(groups * batch_size, drop_remainder=True).prefetch(-1)
-    if not hasattr(batches, "__next__"):
-        batches = iter(batches)
+    batches = iter(batches)
 
     def joined():
         while True:

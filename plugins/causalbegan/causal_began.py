@@ -209,17 +209,15 @@ class CausalBEGAN(ImageGAN):
         images = ops.convert_to_tensor(images, "float32")
         labels = ops.cast(ops.convert_to_tensor(labels) >= 0.5, "float32")
         b = self.discriminator_rows(images)
+        rates = self.label_rates() if self.balance_labels else None
+        w_real = self.label_weights(labels, rates)  # every real row, the Labeler's
         more, more_labels = images[b:], labels[b:]  # real rows for the Labeler only
         images, labels = images[:b], labels[:b]
         inputs, fake_labels = self.generator_inputs(b)
         g_vars = self.generator.trainable_variables
         d_vars = self._discriminator_variables()
         k_t, l_t, z_t = (ops.convert_to_tensor(v) for v in (self.k_t, self.l_t, self.z_t))
-        rates = self.label_rates() if self.balance_labels else None
-        w_real = self.label_weights(labels, rates)
         w_fake = self.label_weights(fake_labels, rates)
-        if self.labeler_batches > 1:
-            w_real = ops.concatenate([w_real, self.label_weights(more_labels, rates)], axis=0)
 
         def losses():
             fake = self.generator(inputs, training=True)

@@ -128,3 +128,16 @@ class TinyFaces:
         from ckgan_plugins.synthfaces.synth_faces import SynthFaces
 
         register("tinyfaces", lambda: SynthFaces(n=300, seed=1))
+
+
+def spy_batches(nets):
+    """Record the batch size each of ``{name: network}`` is called with (at tracing)."""
+    seen = {name: [] for name in nets}
+    for name, net in nets.items():
+
+        def spy(x, *args, _call=net.call, _seen=seen[name], **kwargs):
+            _seen.append(int(x.shape[0]))
+            return _call(x, *args, **kwargs)
+
+        net.call = spy
+    return seen

@@ -9,7 +9,7 @@ from ckgan_plugins.causalbegan.began_autoencoder import BEGANAutoencoder
 from ckgan_plugins.causalbegan.began_decoder import BEGANDecoder
 from ckgan_plugins.causalbegan.began_encoder import BEGANEncoder
 from ckgan_plugins.causalbegan.causal_began_stage import CausalBEGANStage
-from fakes.images import Blocks, UniformLabels
+from fakes.images import Blocks, UniformLabels, spy_batches
 
 from ckgan import CausalGraph, CkganError
 from ckgan.images import CHECKPOINT_FILE, ImageStage
@@ -258,15 +258,7 @@ def test_the_labelers_own_rate_halves_on_the_shared_schedule():
 def test_labeler_batches_give_the_labeler_more_real_images(tmp_path):
     stage = CausalBEGANStage(NODES, **TINY, labeler_batches=2)
     stage.model.build_all()
-    nets = {"encoder": stage.model.autoencoder.encoder, "labeler": stage.model.labeler}
-    seen = {name: [] for name in nets}
-    for name, net in nets.items():
-
-        def spy(x, *args, _call=net.call, _shapes=seen[name], **kwargs):
-            _shapes.append(int(x.shape[0]))
-            return _call(x, *args, **kwargs)
-
-        net.call = spy
+    seen = spy_batches({"encoder": stage.model.autoencoder.encoder, "labeler": stage.model.labeler})
     log = stage.fit(HALVES, UniformLabels(), steps=2, verbose=0)
     assert all(np.isfinite(v) for v in log[-1].values())
     assert max(seen["encoder"]) == 16  # one real batch of 8 and the fakes

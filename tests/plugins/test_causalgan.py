@@ -8,7 +8,7 @@ import pytest
 from ckgan_plugins.causalgan.causal_gan_stage import PRESETS, CausalGANStage
 from ckgan_plugins.causalgan.conv_classifier import ConvClassifier
 from ckgan_plugins.causalgan.dcgan_generator import DCGANGenerator
-from fakes.images import Blocks
+from fakes.images import Blocks, spy_batches
 
 from ckgan import CausalGraph, CkganError
 from ckgan.images import ImageStage, column_groups
@@ -208,25 +208,12 @@ def test_independent_rows_ask_for_combinations_the_pool_never_holds(label_genera
     assert column_groups(["A", "age=old", "age=young", "B"]) == [0, 1, 1, 2]
 
 
-def _spy_batches(model, names):
-    """Record the batch size each named network is called with (at tracing)."""
-    seen = {name: [] for name in names}
-    for name in names:
-        net = getattr(model, name)
-
-        def spy(x, *args, _call=net.call, _seen=seen[name], **kwargs):
-            _seen.append(int(x.shape[0]))
-            return _call(x, *args, **kwargs)
-
-        net.call = spy
-    return seen
-
-
 def test_labeler_batches_give_the_labeler_more_real_images(label_generator, tmp_path):
     batches = 2
     stage = CausalGANStage(NODES, **TINY, labeler_batches=batches)
     stage.model.build_all()
-    seen = _spy_batches(stage.model, ("discriminator", "labeler"))
+    model = stage.model
+    seen = spy_batches({"discriminator": model.discriminator, "labeler": model.labeler})
     log = stage.fit(Blocks(), label_generator, steps=2, verbose=0)
     assert all(np.isfinite(v) for v in log[-1].values())
     assert max(seen["labeler"]) == 16 * batches  # every real batch of the step
