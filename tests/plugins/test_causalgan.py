@@ -80,13 +80,47 @@ def test_an_image_does_not_depend_on_its_batch(trained):
 
 
 def test_label_noise_maps_0_below_and_1_above_one_half():
-    stage = CausalGANStage(NODES, **TINY)
+    stage = CausalGANStage(NODES, **TINY, sample_label_noise="drawn")
     labels = np.tile([[0, 1, 1]], (20_000, 1))
     logits = stage.generator_inputs(labels, np.random.default_rng(0))[:, :3]
     p = 1 / (1 + np.exp(-logits))
     assert (p[:, 0] <= 0.5).all() and (p[:, 1:] >= 0.5).all()
     assert p[:, 0].mean() == pytest.approx(0.32, abs=0.01)
     assert p[:, 1:].mean() == pytest.approx(0.68, abs=0.01)
+
+
+def test_sampling_at_the_label_noise_mean_keeps_z_and_the_signs(trained, tmp_path):
+    labels = np.tile([[0, 1, 1]], (2000, 1))
+    inputs = {
+        mode: CausalGANStage(NODES, **TINY, sample_label_noise=mode).generator_inputs(
+            labels, np.random.default_rng(0)
+        )
+        for mode in ("drawn", "mean")
+    }
+    drawn, mean = inputs["drawn"], inputs["mean"]
+    np.testing.assert_array_equal(mean[:, 3:], drawn[:, 3:])  # the same z
+    np.testing.assert_array_equal(np.sign(mean[:, :3]), np.sign(drawn[:, :3]))
+    np.testing.assert_allclose(np.abs(mean[:, :3]), np.sqrt(2 / np.pi), rtol=1e-6)
+    assert np.abs(drawn[:, :3]).mean() == pytest.approx(np.sqrt(2 / np.pi), abs=0.02)
+    assert np.abs(drawn[:, :3]).std() > 0.5  # drawn: from near 0 (p about 0.5) up
+    assert PRESETS["quick"]["sample_label_noise"] == "mean"
+    assert PRESETS["paper"]["sample_label_noise"] == "drawn"
+    # a stage saved before the option samples as it did: drawn
+    stage, _, folder = trained
+    old = tmp_path / "old"
+    old.mkdir()
+    for path in folder.iterdir():
+        (old / path.name).write_bytes(path.read_bytes())
+    saved = json.loads((old / "image_stage.json").read_text())
+    del saved["config"]["sample_label_noise"]
+    (old / "image_stage.json").write_text(json.dumps(saved))
+    loaded = ImageStage.load(old)
+    assert loaded.options["sample_label_noise"] == "drawn"
+    assert stage.options["sample_label_noise"] == "mean"  # TINY runs on the quick preset
+    few = labels[:4]
+    assert not np.array_equal(loaded.generate(few, seed=1), stage.generate(few, seed=1))
+    with pytest.raises(CkganError, match="sample_label_noise"):
+        CausalGANStage(NODES, sample_label_noise="median")
 
 
 def test_config_round_trip_and_presets():
