@@ -17,10 +17,6 @@ class BEGANAutoencoder(keras.Model):
         width: the encoder's first and the decoder's channels.
         code_dim: the code's dimension (paper: 64).
         minibatch_std: the encoder's (see ``BEGANEncoder``).
-        labels: 0 (the paper's), or the number of 0/1 labels the decoder also
-            reads: they join the code and modulate every block (FiLM, as the
-            generator's), so the autoencoder reconstructs an image well only
-            with labels that fit it: a discriminator conditioned on the labels.
     """
 
     def __init__(
@@ -29,7 +25,6 @@ class BEGANAutoencoder(keras.Model):
         width: int = 128,
         code_dim: int = 64,
         minibatch_std: bool = False,
-        labels: int = 0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -38,20 +33,10 @@ class BEGANAutoencoder(keras.Model):
         self.encoder = BEGANEncoder(
             self.size, self.code_dim, self.width, self.minibatch_std, name="encoder"
         )
-        self.labels = int(labels)
-        self.decoder = BEGANDecoder(self.size, self.width, labels=self.labels, name="decoder")
+        self.decoder = BEGANDecoder(self.size, self.width, name="decoder")
 
-    def call(self, images, labels=None, training=None, groups: int = 1):
-        return self.decode(self.encoder(images, groups=groups), labels)
-
-    def decode(self, codes, labels=None):
-        """The decoder's image of ``codes``, read with ``labels`` when conditioned
-        (zeros when none are given)."""
-        if self.labels:
-            if labels is None:
-                labels = keras.ops.zeros((codes.shape[0], self.labels))
-            codes = keras.ops.concatenate([keras.ops.cast(labels, codes.dtype), codes], axis=-1)
-        return self.decoder(codes)
+    def call(self, images, training=None, groups: int = 1):
+        return self.decoder(self.encoder(images, groups=groups))
 
     def get_config(self):
         return {
@@ -60,5 +45,4 @@ class BEGANAutoencoder(keras.Model):
             "width": self.width,
             "code_dim": self.code_dim,
             "minibatch_std": self.minibatch_std,
-            "labels": self.labels,
         }

@@ -224,7 +224,7 @@ class CausalBEGAN(ImageGAN):
             both = ops.concatenate([images, fake], axis=0)
             codes = self.autoencoder.encoder(both, groups=2)  # real and fake apart
             both_labels = ops.concatenate([labels, fake_labels], axis=0)
-            recon = ops.abs(self.autoencoder.decode(codes, both_labels) - both)
+            recon = ops.abs(self.autoencoder.decoder(codes) - both)
             recon_real = ops.mean(recon[:b])
             recon_fake = ops.mean(recon[b:])
             if self.labeler_batches > 1:  # the extra real rows go last
