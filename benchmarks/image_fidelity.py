@@ -77,6 +77,13 @@ def ckgan(*args: str) -> tuple[float, str]:
     return time.perf_counter() - began, done.stdout
 
 
+def evaluate(run: Path, n: int = 4000, judge: str = "independent") -> tuple[float, dict]:
+    """``ckgan evaluate --json`` of ``run``: seconds taken and its result."""
+    seconds, text = ckgan("evaluate", "--run", str(run), "--json", "--quiet",
+                          "--n", str(n), "--judge", judge)  # fmt: skip
+    return seconds, json.loads(text)
+
+
 def summarise(result: dict, stage: str) -> dict:
     """The issue's numbers from ``ckgan evaluate --json``'s output, and which targets hold."""
     images = result["images"]
@@ -287,9 +294,7 @@ def main(argv=None) -> None:
                 print(f"[{name}] training ...", flush=True)
                 train_s, _ = ckgan(*cmd)
                 print(f"[{name}] trained in {train_s:.0f} s; evaluating ...", flush=True)
-                eval_s, text = ckgan("evaluate", "--run", str(out), "--json", "--quiet",
-                                     "--n", str(args.n), "--judge", args.judge)  # fmt: skip
-                result = json.loads(text)
+                eval_s, result = evaluate(out, args.n, args.judge)
                 entry = {
                     "stage": stage,
                     "graph": graph,

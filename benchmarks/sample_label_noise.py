@@ -40,9 +40,7 @@ def score(run: Path, mode: str, scratch: Path, fair_data: Path | None) -> dict:
     saved["config"]["sample_label_noise"] = mode
     config.write_text(json.dumps(saved, indent=2))
     began = time.perf_counter()
-    _, text = fidelity.ckgan("evaluate", "--run", str(copy), "--json", "--quiet", "--n", "4000",
-                             "--judge", "independent")  # fmt: skip
-    entry = fidelity.summarise(json.loads(text), "causalgan")
+    entry = fidelity.summarise(fidelity.evaluate(copy)[1], "causalgan")
     if fair_data is not None:
         entry["fair_judge"] = fidelity.fair_numbers(copy, fair_data=fair_data)
     entry["seconds"] = round(time.perf_counter() - began, 1)

@@ -227,11 +227,9 @@ class CausalBEGAN(ImageGAN):
             recon = ops.abs(self.autoencoder.decoder(codes) - both)
             recon_real = ops.mean(recon[:b])
             recon_fake = ops.mean(recon[b:])
-            if self.labeler_batches > 1:  # the extra real rows go last
-                seen = ops.concatenate([both, more], axis=0)
-                seen_labels = ops.concatenate([both_labels, more_labels], axis=0)
-            else:
-                seen, seen_labels = both, both_labels
+            # the extra real rows go last (none with labeler_batches 1)
+            seen = ops.concatenate([both, more], axis=0)
+            seen_labels = ops.concatenate([both_labels, more_labels], axis=0)
             logits = self.labeler(self.soften(seen))
             error = self.label_error(seen_labels, logits)
             real_error = ops.concatenate([error[:b], error[2 * b :]], axis=0)

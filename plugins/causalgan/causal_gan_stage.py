@@ -297,11 +297,12 @@ class CausalGANStage(ImageStage):
         n, k, d = len(labels), len(self.nodes), self.noise_dim
         u = rng.random((n, d + 2 * k))
         z = 2.0 * u[:, :d] - 1.0
-        magnitude = np.sqrt(-2.0 * np.log1p(-u[:, d : d + k])) * np.abs(
-            np.cos(2.0 * np.pi * u[:, d + k :])
-        )
         if self.options.get("sample_label_noise", "drawn") == "mean":
-            magnitude = np.full_like(magnitude, np.sqrt(2.0 / np.pi))  # E|n|, n ~ N(0, 1)
+            magnitude = np.full((n, k), np.sqrt(2.0 / np.pi))  # E|n|, n ~ N(0, 1)
+        else:
+            magnitude = np.sqrt(-2.0 * np.log1p(-u[:, d : d + k])) * np.abs(
+                np.cos(2.0 * np.pi * u[:, d + k :])
+            )
         signs = np.where(np.asarray(labels) >= 0.5, 1.0, -1.0)
         return np.concatenate([signs * magnitude, z], axis=1).astype("float32")
 

@@ -1,6 +1,7 @@
 """causalgan: builds and trains a few steps at 16x16, saves and loads, samples per row."""
 
 import json
+import shutil
 
 import networkx as nx
 import numpy as np
@@ -107,10 +108,7 @@ def test_sampling_at_the_label_noise_mean_keeps_z_and_the_signs(trained, tmp_pat
     assert PRESETS["paper"]["sample_label_noise"] == "drawn"
     # a stage saved before the option samples as it did: drawn
     stage, _, folder = trained
-    old = tmp_path / "old"
-    old.mkdir()
-    for path in folder.iterdir():
-        (old / path.name).write_bytes(path.read_bytes())
+    old = shutil.copytree(folder, tmp_path / "old")
     saved = json.loads((old / "image_stage.json").read_text())
     del saved["config"]["sample_label_noise"]
     (old / "image_stage.json").write_text(json.dumps(saved))
