@@ -16,7 +16,9 @@ women under do(Bald=1)), per-attribute observational agreement,
 P_judge(Male | do(Mustache=1)) and P_judge(Male | Mustache=1) with their exact
 values, each nuisance factor's spread given the labels (relative to real
 images), the judge's Frechet distance, and the wall times. Several ``--steps``
-give a curve of the numbers against training time. The targets are checked
+give a curve of the numbers against training time: each longer point is a
+copy of the run before it trained on (``ckgan run --resume COPY
+--image-steps N``), so a curve costs what its longest run does. The targets are checked
 per run; everything goes to ``benchmarks/results/image_fidelity.json``.
 
 On synthfaces ``ckgan evaluate``'s judge is the **fair judge**: trained on the
@@ -39,6 +41,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -277,22 +280,28 @@ def main(argv=None) -> None:
     for case in args.cases:
         stage, _, graph = case.partition(":")
         graph = graph or "paper"
-        for steps in args.steps:
-            for seed in args.seeds:
+        for seed in args.seeds:
+            before, trained_s = None, 0.0  # the curve's previous point, and its training time
+            for steps in sorted(args.steps, key=lambda n: n or 0):
                 label = Path(graph).parent.name if "/" in graph else graph  # a graph file
                 name = f"{stage}-{label}-s{seed}" + (f"-{steps}steps" if steps else "")
                 out = runs_root / name
-                cmd = ["run", "--labels", args.labels, "--image", stage, "--graph", graph,
-                       "--data", args.data, "--seed", str(seed), "--quiet",
-                       "--out", str(out)]  # fmt: skip
-                if steps:
-                    cmd += ["--image-steps", str(steps)]
-                if args.label_steps:
-                    cmd += ["--label-steps", str(args.label_steps)]
-                for option in args.image_option:
-                    cmd += ["--image-option", option]
+                if before is not None:  # train a copy of the shorter run on
+                    shutil.copytree(before, out)
+                    cmd = ["run", "--resume", str(out), "--image-steps", str(steps), "--quiet"]
+                else:
+                    cmd = ["run", "--labels", args.labels, "--image", stage, "--graph", graph,
+                           "--data", args.data, "--seed", str(seed), "--quiet",
+                           "--out", str(out)]  # fmt: skip
+                    if steps:
+                        cmd += ["--image-steps", str(steps)]
+                    if args.label_steps:
+                        cmd += ["--label-steps", str(args.label_steps)]
+                    for option in args.image_option:
+                        cmd += ["--image-option", option]
                 print(f"[{name}] training ...", flush=True)
                 train_s, _ = ckgan(*cmd)
+                trained_s += train_s
                 print(f"[{name}] trained in {train_s:.0f} s; evaluating ...", flush=True)
                 eval_s, result = evaluate(out, args.n, args.judge)
                 entry = {
@@ -301,10 +310,13 @@ def main(argv=None) -> None:
                     "seed": seed,
                     "steps": steps or "preset",
                     "run": str(out),
+                    "continued_from": str(before) if before else None,
                     "train_seconds": round(train_s, 1),
+                    "train_seconds_total": round(trained_s, 1),
                     "evaluate_seconds": round(eval_s, 1),
                     **summarise(result, stage),
                 }
+                before = out
                 if args.fair_data:
                     began = time.perf_counter()
                     fair = fair_numbers(out, fair_data=args.fair_data)

@@ -277,7 +277,8 @@ def _options(values: tuple[str, ...], option: str) -> dict[str, Any]:
     "--resume",
     "resume_dir",
     type=click.Path(file_okay=False, path_type=str),
-    help="Continue the interrupted run in this folder (its own settings are used).",
+    help="Continue the interrupted run in this folder (its own settings are used); "
+    "with --image-steps N, train its image stage on to N steps in total, finished or not.",
 )
 @click.option(
     "--label-option",
@@ -324,7 +325,9 @@ def run(
     config.json, the graph, both models, metrics.json, training curves,
     sample grids (samples/), checkpoints (image/checkpoint.h5, used by
     --resume) and do-versus-condition grids (interventions/). With
-    --image none only the label stage is trained.
+    --image none only the label stage is trained. `--resume DIR
+    --image-steps N` trains a run's image stage on to N steps (copy the
+    folder first to keep the shorter model).
     """
     from .run import train
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 import warnings
 from collections.abc import Mapping
@@ -124,7 +125,10 @@ def train(
     A new run needs a folder that holds no run (nothing is ever overwritten);
     ``resume=True`` continues an interrupted run in ``out`` with the settings
     it was started with: a finished label stage is kept, the image stage
-    continues from its last checkpoint. ``label_options`` and
+    continues from its last checkpoint. With ``image_steps`` as well, the
+    image stage trains on to that many steps in total, finished or not (a
+    run that fell short of a target can go on instead of starting over;
+    its evaluation, which described the shorter model, is removed). ``label_options`` and
     ``image_options`` override the plugins' constructor options (for
     ``image_options``, on top of ``preset``). ``devices`` (a count or
     ``"all"``) trains data-parallel on that many devices (JAX only; see
@@ -132,7 +136,7 @@ def train(
     """
     out = Path(out)
     if resume:
-        config = _read_config(out)
+        config = _read_config(out, image_steps)
     else:
         _check_new_folder(out)
         if image == "none" and image_options:
@@ -216,8 +220,11 @@ def train(
     # From here on the folder is written: by this process only.
     with run_lock(out):
         if resume:
-            _read_config(out)  # again: finished by another process meanwhile?
+            _read_config(out, image_steps)  # again: finished by another process meanwhile?
             clean_temp_files(out)
+            if image_steps:
+                _dump(out / CONFIG, config)
+                _drop_stale_evaluation(out, verbose)
         else:
             _check_new_folder(out)  # again, now that no one else can write it
             atomic_write_text(out / "graph.adjlist", causal_graph.to_adjlist())
@@ -363,14 +370,57 @@ def _train_images(out, config, stage, graph, dataset, generator, resume, verbose
     write_do_vs_condition_grids(Run(out, require_done=False), out / "interventions")
 
 
-def _read_config(out: Path) -> dict:
-    """The config of the interrupted run in ``out``, for ``--resume``."""
+def _read_config(out: Path, image_steps: int | None = None) -> dict:
+    """The config of the run in ``out`` to resume: interrupted, or given more image steps.
+
+    ``image_steps`` (the new total) may only lengthen the image stage; the
+    config returned carries it, with the status back at "training".
+    """
     if not (out / CONFIG).is_file():
         raise CkganError(f"'{out}' holds no run to resume (no {CONFIG})")
     config = read_run_config(out / CONFIG)
-    if config.get("status") == "done":
-        raise CkganError(f"the run in '{out}' is finished: nothing to resume")
-    return config
+    done = config.get("status") == "done"
+    trained = config.get("image_steps")
+    if image_steps is None:
+        if done:
+            more = f" (to train its image stage on: --image-steps above {trained})"
+            raise CkganError(
+                f"the run in '{out}' is finished: nothing to resume" + (more if trained else "")
+            )
+        return config
+    if config.get("image", "none") == "none" or not trained:
+        raise CkganError(
+            f"--image-steps: the run in '{out}' has no image stage to train on; leave it out"
+        )
+    if done and image_steps <= trained:
+        raise CkganError(
+            f"--image-steps {image_steps}: the run in '{out}' is finished at {trained} "
+            f"image steps; to train it on, give more than {trained}"
+        )
+    if image_steps < trained:
+        raise CkganError(
+            f"--image-steps {image_steps}: the run in '{out}' trains {trained} image steps "
+            f"and can only go on; give {trained} or more"
+        )
+    from .images import CHECKPOINT_FILE
+
+    if done and not (out / "image" / CHECKPOINT_FILE).is_file():
+        raise CkganError(
+            f"the run in '{out}' has no {CHECKPOINT_FILE} in image/ to go on from: "
+            "train a new run with --image-steps instead"
+        )
+    return {**config, "image_steps": int(image_steps), "status": "training"}
+
+
+def _drop_stale_evaluation(out: Path, verbose: int) -> None:
+    """An evaluation of the shorter model would pass for one of the longer: remove it."""
+    stale = [p for p in (out / n for n in ("evaluation.json", "report.html", "rare_context"))
+             if p.exists()]  # fmt: skip
+    for path in stale:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    if stale and verbose:
+        print(f"removed {', '.join(p.name for p in stale)} (the shorter model's): "
+              f"run `ckgan evaluate --run {out}` again once training ends")  # fmt: skip
 
 
 #: what every config.json has, by type

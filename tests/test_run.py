@@ -152,6 +152,13 @@ def test_run_errors(tmp_path):
     assert result.exit_code == 1 and "holds no run to resume" in result.output
 
 
+def test_more_image_steps_for_a_run_without_an_image_stage(run_dir):
+    before = _snapshot(run_dir)
+    result = invoke("run", "--resume", run_dir, "--image-steps", 5)
+    assert result.exit_code == 1 and "has no image stage to train on" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and _snapshot(run_dir) == before
+
+
 @pytest.mark.parametrize(
     ("option", "message"),
     [

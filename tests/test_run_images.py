@@ -113,6 +113,57 @@ def test_resume_after_an_interruption(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "nothing to resume" in result.output
 
 
+def test_a_finished_run_trains_on_with_more_image_steps(tmp_path):
+    out = tmp_path / "run"
+    result = invoke(*TRAIN, "--image-steps", 2, "--checkpoint-every", 2, "--out", out)
+    assert result.exit_code == 0, result.output
+    (out / "evaluation.json").write_text("{}")  # what `ckgan evaluate` leaves: of 2 steps
+    (out / "report.html").write_text("<html></html>")
+    labels = {p: p.read_bytes() for p in (out / "labels").iterdir()}
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    for steps in (1, 2):  # not more than it has: refused, nothing touched
+        result = invoke("run", "--resume", out, "--image-steps", steps, "--quiet")
+        assert result.exit_code == 1
+        assert "is finished at 2 image steps; to train it on, give more than 2" in result.output
+        assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    result = invoke("run", "--resume", out)
+    assert result.exit_code == 1 and "--image-steps above 2" in result.output
+
+    result = invoke("run", "--resume", out, "--image-steps", 4, "--quiet")
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["status"] == "done" and config["image_steps"] == 4
+    assert [entry["step"] for entry in json.loads((out / "image_log.json").read_text())] == [2, 4]
+    assert json.loads((out / "metrics.json").read_text())["images"]["steps"] == 4
+    # it went on from step 2 (a second session's curves start there), the labels kept
+    from ckgan.events import read_scalars
+
+    files = sorted((out / "tensorboard" / "image").iterdir())
+    assert [[step for step, _ in read_scalars(f)] for f in files] == [[2], [4]]
+    assert {p: p.read_bytes() for p in (out / "labels").iterdir()} == labels
+    assert {p.name for p in (out / "samples").iterdir()} == {"step0000002.png", "step0000004.png"}
+    assert not (out / "evaluation.json").exists() and not (out / "report.html").exists()
+    assert Run(out).image_stage is not None
+
+
+def test_an_interrupted_run_takes_more_image_steps_but_not_fewer(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    import ckgan.viz
+
+    real_save_grid = ckgan.viz.save_grid
+    monkeypatch.setattr(
+        ckgan.viz, "save_grid", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt)
+    )
+    invoke(*TRAIN, "--image-steps", 4, "--checkpoint-every", 2, "--out", out)
+    monkeypatch.setattr(ckgan.viz, "save_grid", real_save_grid)
+    result = invoke("run", "--resume", out, "--image-steps", 3, "--quiet")
+    assert result.exit_code == 1 and "trains 4 image steps and can only go on" in result.output
+    result = invoke("run", "--resume", out, "--image-steps", 6, "--quiet")
+    assert result.exit_code == 0, result.output
+    log = json.loads((out / "image_log.json").read_text())
+    assert [entry["step"] for entry in log] == [2, 4, 6]
+
+
 def test_corrupt_checkpoint_on_resume_is_a_clear_error(tmp_path, monkeypatch):
     out = tmp_path / "run"
     import ckgan.viz
