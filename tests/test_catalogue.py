@@ -284,6 +284,10 @@ CASES = [
     ("run-out-proc", "run --labels tabular --image none --graph {in}/g.dot --data {in}/d.csv "
      "--out /proc/ckgan-run", "cannot create folder"),
     ("run-resume-finished", "run --resume {L}", "nothing to resume"),
+    ("run-resume-steps-no-image-stage", "run --resume {L} --image-steps 5", "no image stage"),
+    ("run-resume-steps-fewer", "run --resume {I} --image-steps 2", "give more than 2"),
+    ("run-resume-steps-no-checkpoint", "run --resume {R} --image-steps 4", "no checkpoint.h5",
+     ("images", _remove("image/checkpoint.h5"))),
     ("run-resume-not-a-run", "run --resume {in}/folder", "holds no run to resume"),
     ("run-resume-corrupt-config", "run --resume {R}", "not an object",
      ("labels", _write("config.json", "7"))),
