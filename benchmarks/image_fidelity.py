@@ -249,6 +249,14 @@ def fair_numbers(
     return out
 
 
+def _image_steps(run: Path) -> int | str:
+    """The image-stage steps a run trained (its preset's when not given), from config.json."""
+    try:
+        return int(json.loads((run / "config.json").read_text())["image_steps"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "preset"
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", nargs="+", default=["causalgan:paper", "causalbegan:full"],
@@ -308,7 +316,7 @@ def main(argv=None) -> None:
                     "stage": stage,
                     "graph": graph,
                     "seed": seed,
-                    "steps": steps or "preset",
+                    "steps": steps or _image_steps(out),  # the preset's, when not given
                     "run": str(out),
                     "continued_from": str(before) if before else None,
                     "train_seconds": round(train_s, 1),
