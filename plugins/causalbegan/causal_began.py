@@ -66,13 +66,18 @@ class CausalBEGAN(ImageGAN):
             ``b_k`` near 0, so ``z_t``, which grows with ``relu(b_k)``, stays
             near 0 for thousands of steps and the labels barely reach the
             generator.
+        max_l_t: the most ``l_t`` may reach (1: the paper's clip). When the
+            Labeler slips on real images, ``b_l`` reads that as the fakes'
+            labels being too easy and ``l_t`` climbs, which pushes the Labeler
+            further from the real labels: on synthfaces this ran ``l_t`` to 1
+            and wrecked the labels twice, at steps 6500 and 10750.
     """
 
     network_names = ("generator", "ema_generator", "autoencoder", "labeler")
     config_keys = (
         "learning_rate", "beta_1", "beta_2", "lr_halve_every", "gamma", "gamma_label",
         "zeta", "lambda_k", "lambda_l", "lambda_z", "mode_seeking", "labeler_learning_rate",
-        "balance_labels", "labeler_augment", "label_loss", "label_weight",
+        "balance_labels", "labeler_augment", "label_loss", "label_weight", "max_l_t",
     )  # fmt: skip
     metric_names = (
         "d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "label_fake",
@@ -106,6 +111,7 @@ class CausalBEGAN(ImageGAN):
         labeler_augment: bool = False,
         label_loss: str = "squared",
         label_weight: float = 0.0,
+        max_l_t: float = 1.0,
         **kwargs,
     ):
         super().__init__(
@@ -128,6 +134,7 @@ class CausalBEGAN(ImageGAN):
         self.lambda_k, self.lambda_l = float(lambda_k), float(lambda_l)
         self.lambda_z = float(lambda_z)
         self.mode_seeking = float(mode_seeking)
+        self.max_l_t = float(max_l_t)
         self.k_t = keras.Variable(0.0, trainable=False, name="k_t")
         self.l_t = keras.Variable(0.0, trainable=False, name="l_t")
         self.z_t = keras.Variable(0.0, trainable=False, name="z_t")
@@ -265,7 +272,7 @@ class CausalBEGAN(ImageGAN):
         b_l = self.gamma_label * label_real - label_fake
         b_z = self.zeta * ops.relu(b_k) - ops.relu(b_l)
         self.k_t.assign(ops.clip(k_t + self.lambda_k * b_k, 0.0, 1.0))
-        self.l_t.assign(ops.clip(l_t + self.lambda_l * b_l, 0.0, 1.0))
+        self.l_t.assign(ops.clip(l_t + self.lambda_l * b_l, 0.0, self.max_l_t))
         self.z_t.assign(ops.clip(z_t + self.lambda_z * b_z, 0.0, 1.0))
 
         self.end_step()

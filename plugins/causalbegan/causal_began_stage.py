@@ -70,6 +70,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "label_loss": "crossentropy",
         "label_weight": 0.1,
         "labeler_batches": 1,
+        "max_l_t": 1.0,
         "jit_compile": "auto",
     },
     # the reference code's settings
@@ -102,6 +103,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "label_loss": "squared",
         "label_weight": 0.0,
         "labeler_batches": 1,
+        "max_l_t": 1.0,
         "jit_compile": "auto",
     },
 }
@@ -150,6 +152,9 @@ class CausalBEGANStage(ImageStage):
             (0: the paper's).
         labeler_batches: real batches a step draws: the Labeler learns from
             all of them, the discriminator from one (1: the paper's).
+        max_l_t: the most the Labeler's margin weight ``l_t`` may reach (1:
+            the paper's); a lower cap keeps a slip of the Labeler on real
+            images from running away (``CausalBEGAN``).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
@@ -171,12 +176,14 @@ class CausalBEGANStage(ImageStage):
         "labeler_batches": "[1, inf)",
         "label_loss": ("squared", "crossentropy"),
         "label_weight": "[0, inf)",
+        "max_l_t": "(0, 1]",
         "coarse_width": "[0, inf)",  # 0: width in every block
         "noise_dim": "[1, inf)", "width": "[1, inf)", "labeler_width": "[1, inf)",
         "code_dim": "[1, inf)",
     }  # fmt: skip
     #: options runs saved before them trained without, and the value in effect then
     added_options = {
+        "max_l_t": 1.0,
         "labeler_batches": 1,
         "film": False,
         "labeler_learning_rate": 0.0,
@@ -244,6 +251,7 @@ class CausalBEGANStage(ImageStage):
         label_loss: str | None = None,
         label_weight: float | None = None,
         labeler_batches: int | None = None,
+        max_l_t: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -297,6 +305,7 @@ class CausalBEGANStage(ImageStage):
             label_loss=o.get("label_loss", "squared"),
             label_weight=float(o.get("label_weight", 0.0)),
             labeler_batches=int(o.get("labeler_batches", 1)),
+            max_l_t=float(o.get("max_l_t", 1.0)),
             name="causal_began",
         )
 

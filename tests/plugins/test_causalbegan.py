@@ -208,6 +208,17 @@ def test_label_weight_is_a_floor_under_the_margin_weight():
         CausalBEGANStage(NODES, label_weight=-1)
 
 
+def test_max_l_t_caps_the_labelers_margin_weight():
+    # gamma_label 1e6 makes b_l huge, so one step would take l_t to the cap
+    for cap in (1.0, 0.05):
+        stage = CausalBEGANStage(NODES, **TINY, gamma_label=1e6, lambda_l=1.0, max_l_t=cap)
+        (entry,) = stage.fit(HALVES, UniformLabels(), steps=1, verbose=0)
+        assert entry["label_real"] > 0 and entry["l_t"] == pytest.approx(cap)
+    assert CausalBEGANStage(NODES, preset="paper").options["max_l_t"] == 1.0
+    with pytest.raises(CkganError, match="max_l_t"):
+        CausalBEGANStage(NODES, max_l_t=0)
+
+
 def test_a_tapered_generator_is_wide_where_the_layout_is_decided_and_round_trips(tmp_path):
     tapered = BEGANDecoder(size=32, width=4, labels=2, coarse_width=16)
     x = np.zeros((2, 2 + 5), "float32")
