@@ -3,7 +3,8 @@
 One panel per number that has a target (the worst shown-under-do, do(Bald=1),
 the worst rare context, the worst agreement, the worst nuisance spread, the
 judge's Frechet distance), one line per (stage, graph, seed, options) over
-the steps of its runs, the target as a dotted line: where a line crosses it
+the steps of its runs (a run trained on from another starts from that
+one's point), the target as a dotted line: where a line crosses it
 is how long a run needs. The x axis is steps, not seconds, so that a curve
 measured on a shared CPU still says what a GPU run of as many steps reaches.
 
@@ -58,7 +59,13 @@ def curves(paths: list[Path]) -> dict[str, list[tuple[int, dict]]]:
             label = f"{entry['stage']}:{graph} seed {entry['seed']}"
             label += f" {' '.join(options)}" if options else ""
             lines.setdefault(label, []).append((steps, entry))
-    return {k: sorted(v, key=lambda p: p[0]) for k, v in sorted(lines.items())}
+    by_run = {str(e.get("run")): (s, e) for points in lines.values() for s, e in points}
+    for points in lines.values():  # a line that went on from another run starts from it
+        points.sort(key=lambda p: p[0])
+        start = by_run.get(str(points[0][1].get("continued_from")))
+        if start is not None and start not in points:
+            points.insert(0, start)
+    return dict(sorted(lines.items()))
 
 
 def main(argv=None) -> None:
