@@ -288,10 +288,10 @@ def main(argv=None) -> None:
     for case in args.cases:
         stage, _, graph = case.partition(":")
         graph = graph or "paper"
+        label = Path(graph).parent.name if "/" in graph else graph  # a graph file
         for seed in args.seeds:
             before, trained_s = None, 0.0  # the curve's previous point, and its training time
             for steps in sorted(args.steps, key=lambda n: n or 0):
-                label = Path(graph).parent.name if "/" in graph else graph  # a graph file
                 name = f"{stage}-{label}-s{seed}" + (f"-{steps}steps" if steps else "")
                 out = runs_root / name
                 if before is not None:  # train a copy of the shorter run on

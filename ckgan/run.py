@@ -34,7 +34,14 @@ from .metrics import empirical_pmf, marginals, tv_distance, tv_to_truth
 from .options import check_options
 from .plugins import get_registry
 from .runfolder import CONFIG, Run, read_run_config, reorder_pmf, reordered_truth, run_dataset
-from .storage import LOCK_FILE, atomic_write_text, clean_temp_files, is_run_folder, run_lock
+from .storage import (
+    EVALUATION_OUTPUTS,
+    LOCK_FILE,
+    atomic_write_text,
+    clean_temp_files,
+    is_run_folder,
+    run_lock,
+)
 from .writers import IMAGE_CHUNK, LABEL_CHUNK, plot_log, write_samples  # noqa: E402
 
 __all__ = [
@@ -414,8 +421,7 @@ def _read_config(out: Path, image_steps: int | None = None) -> dict:
 
 def _drop_stale_evaluation(out: Path, verbose: int) -> None:
     """An evaluation of the shorter model would pass for one of the longer: remove it."""
-    stale = [p for p in (out / n for n in ("evaluation.json", "report.html", "rare_context"))
-             if p.exists()]  # fmt: skip
+    stale = [out / name for name in EVALUATION_OUTPUTS if (out / name).exists()]
     for path in stale:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     if stale and verbose:

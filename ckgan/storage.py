@@ -184,11 +184,13 @@ def enclosing_run(path: str | Path) -> Path | None:
 
 #: the run folder's subfolder of TensorBoard event files (``ckgan.events``)
 EVENTS_DIR = "tensorboard"
+#: what ``ckgan evaluate`` writes into a run folder (of the model as it was then)
+EVALUATION_OUTPUTS = ("evaluation.json", "report.html", "rare_context")
 #: the parts of a run folder that belong to the run, whether or not they exist yet
 RUN_OWNED = (
     RUN_CONFIG, "graph.adjlist", "labels", "image", "metrics.json", "label_log.json",
-    "label_tv.png", "image_log.json", "samples", "interventions", "evaluation.json",
-    "report.html", EVENTS_DIR, LOCK_FILE,
+    "label_tv.png", "image_log.json", "samples", "interventions", *EVALUATION_OUTPUTS,
+    EVENTS_DIR, LOCK_FILE,
 )  # fmt: skip
 
 
