@@ -233,6 +233,25 @@ def _options(values: tuple[str, ...], option: str) -> dict[str, Any]:
     return out
 
 
+#: what `run --resume` may be given: the rest is the run's own, read from its config.json
+RESUME_OPTIONS = ("resume_dir", "image_steps", "devices", "quiet")
+
+
+def _check_resume_options(ctx: click.Context) -> None:
+    """Refuse a setting given with --resume: the run keeps its own; ignoring it would mislead."""
+    given = [
+        param for param in ctx.command.params
+        if param.name not in RESUME_OPTIONS
+        and ctx.get_parameter_source(param.name) is not click.core.ParameterSource.DEFAULT
+    ]  # fmt: skip
+    if given:
+        names = ", ".join(param.opts[0] for param in given)
+        raise CkganError(
+            f"--resume continues a run with its own settings: leave out {names} "
+            "(only --image-steps, --devices and --quiet go with it)"
+        )
+
+
 @cli.command()
 @click.option("--labels", default="wgan", show_default=True, help="Label generator plugin.")
 @click.option(
@@ -277,7 +296,8 @@ def _options(values: tuple[str, ...], option: str) -> dict[str, Any]:
     "--resume",
     "resume_dir",
     type=click.Path(file_okay=False, path_type=str),
-    help="Continue the interrupted run in this folder (its own settings are used); "
+    help="Continue the interrupted run in this folder with its own settings (other options "
+    "but --devices and --quiet are refused); "
     "with --image-steps N, train its image stage on to N steps in total, finished or not.",
 )
 @click.option(
@@ -332,6 +352,7 @@ def run(
     from .run import train
 
     if resume_dir:
+        _check_resume_options(click.get_current_context())
         out = resume_dir
     elif not out:
         out = f"runs/{image}-{Path(graph).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -497,14 +518,14 @@ def evaluate(run_dir, n, seed, as_json, quiet, judge):
     from .evaluate import evaluate as evaluate_run
     from .evaluate import judge_line, write_report
     from .runfolder import Run
-    from .storage import atomic_write_text, run_lock
+    from .storage import EVALUATION_FILE, REPORT_FILE, atomic_write_text, run_lock
 
     trained = Run(run_dir)
     with run_lock(trained.directory):  # it writes into the run folder
         verbose = 0 if (quiet or as_json) else 1
         result = evaluate_run(trained, n=n, seed=seed, verbose=verbose, judge=judge)
-        atomic_write_text(trained.directory / "evaluation.json", json.dumps(result, indent=2))
-        report = write_report(trained, result, trained.directory / "report.html")
+        atomic_write_text(trained.directory / EVALUATION_FILE, json.dumps(result, indent=2))
+        report = write_report(trained, result, trained.directory / REPORT_FILE)
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return

@@ -29,7 +29,7 @@ from .errors import CkganError
 from .judge import Judge, frechet_distance
 from .metrics import marginals
 from .run import Run, label_metrics, write_do_vs_condition_grids
-from .storage import atomic_write_text
+from .storage import RARE_CONTEXT_DIR, atomic_write_text
 
 #: what the judge learns from: ``independent`` (the dataset's images re-rendered with
 #: independent labels, where it can render them; else the data) or ``data``
@@ -417,7 +417,7 @@ def write_report(run: Run, result: dict[str, Any], path: str | Path) -> Path:
                 text = "".join(f"<td>{'-' if c is None else f'{c:.3f}'}</td>" for c in cells)
                 parts.append(f"<tr><td>{esc(case)}</td><td>{esc(node)}</td>{text}</tr>")
         parts.append("</table>")
-        rare_grids = rare_context_grids(run, path.parent / "rare_context")
+        rare_grids = rare_context_grids(run, path.parent / RARE_CONTEXT_DIR)
         for grid in grids:
             rel = Path(grid).relative_to(path.parent) if path.parent in Path(grid).parents else grid
             parts.append(f"<h3>{esc(Path(grid).stem)}</h3><img src='{esc(str(rel))}'>")

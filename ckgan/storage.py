@@ -184,8 +184,10 @@ def enclosing_run(path: str | Path) -> Path | None:
 
 #: the run folder's subfolder of TensorBoard event files (``ckgan.events``)
 EVENTS_DIR = "tensorboard"
-#: what ``ckgan evaluate`` writes into a run folder (of the model as it was then)
-EVALUATION_OUTPUTS = ("evaluation.json", "report.html", "rare_context")
+#: what ``ckgan evaluate`` writes into a run folder (of the model as it was then):
+#: the numbers, the HTML report and the rare-context grids
+EVALUATION_FILE, REPORT_FILE, RARE_CONTEXT_DIR = "evaluation.json", "report.html", "rare_context"
+EVALUATION_OUTPUTS = (EVALUATION_FILE, REPORT_FILE, RARE_CONTEXT_DIR)
 #: the parts of a run folder that belong to the run, whether or not they exist yet
 RUN_OWNED = (
     RUN_CONFIG, "graph.adjlist", "labels", "image", "metrics.json", "label_log.json",

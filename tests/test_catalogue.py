@@ -289,6 +289,8 @@ CASES = [
     ("run-resume-steps-no-checkpoint", "run --resume {R} --image-steps 4", "no checkpoint.h5",
      ("images", _remove("image/checkpoint.h5"))),
     ("run-resume-not-a-run", "run --resume {in}/folder", "holds no run to resume"),
+    ("run-resume-own-settings", "run --resume {I} --seed 3 --image-option gamma=0.7",
+     "leave out --seed, --image-option"),
     ("run-resume-corrupt-config", "run --resume {R}", "not an object",
      ("labels", _write("config.json", "7"))),
     ("run-resume-data-moved", "run --resume {R}", "is gone (moved or deleted)",

@@ -160,6 +160,19 @@ def test_more_image_steps_for_a_run_without_an_image_stage(run_dir):
 
 
 @pytest.mark.parametrize(
+    "given",
+    [["--seed", 3], ["--image-option", "gamma=0.7"], ["--label-steps", 9, "--graph", "full"]],
+)
+def test_resume_refuses_a_setting_it_would_ignore(run_dir, given):
+    before = _snapshot(run_dir)
+    result = invoke("run", "--resume", run_dir, *given, "--quiet")
+    assert result.exit_code == 1, result.output
+    assert "--resume continues a run with its own settings: leave out" in result.output
+    assert all(str(flag) in result.output for flag in given if str(flag).startswith("--"))
+    assert len(result.output.strip().splitlines()) == 1 and _snapshot(run_dir) == before
+
+
+@pytest.mark.parametrize(
     ("option", "message"),
     [
         ("alpha", "--label-option alpha: write KEY=VALUE"),
