@@ -34,10 +34,12 @@ PANELS = (
 
 
 def _worst(values: dict, entry: dict | None = None) -> tuple[float | None, str]:
-    """The smallest value and its name; for rare contexts, of those with 10 images or more."""
+    """The smallest value and its name; for rare contexts, of those with enough images."""
     if entry is not None:
+        from ckgan.evaluate import RARE_MIN_IMAGES
+
         counts = entry.get("rare_context_images", {})
-        values = {k: v for k, v in values.items() if counts.get(k, 10) >= 10}
+        values = {k: v for k, v in values.items() if counts.get(k, 0) >= RARE_MIN_IMAGES}
     if not values:
         return None, ""
     name = min(values, key=values.get)
