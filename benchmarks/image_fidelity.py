@@ -184,7 +184,7 @@ def judge_ceiling(size: int = 32, n: int = 400) -> dict:
     """
     from ckgan_plugins.synthfaces.synth_faces import SynthFaces
 
-    from ckgan.evaluate import rare_rows
+    from ckgan.evaluate import RARE_MIN_IMAGES, rare_rows
     from ckgan.judge import Judge
 
     data = SynthFaces()
@@ -198,7 +198,7 @@ def judge_ceiling(size: int = 32, n: int = 400) -> dict:
             key = f"{node}={value}"
             images, labels = data.counterfactual("test", every, {node: value}, size=size)
             rows = np.flatnonzero(rare_rows(train, column, value, labels))[:n]
-            if len(rows) < 10:
+            if len(rows) < RARE_MIN_IMAGES:
                 continue
             images = images[rows]
             for name, judge in judges.items():
@@ -215,7 +215,7 @@ def fair_numbers(
     share (up to ``2 per_case`` images), observational agreement (``5
     per_case``), P(Male | do(Mustache=1)) and P(Male | Mustache=1).
     """
-    from ckgan.evaluate import rare_rows
+    from ckgan.evaluate import RARE_MIN_IMAGES, rare_rows
     from ckgan.run import Run
 
     run = Run(run_dir)
@@ -246,7 +246,7 @@ def fair_numbers(
                 out["p_male_given_mustache"] = float(read(given)[:, nodes.index("Male")].mean())
             labels = run.sample_labels(40 * per_case, do={node: value}, seed=seed + 7)
             labels = labels[rare_rows(data_labels, column, value, labels)][: 2 * per_case]
-            if len(labels) >= 10:
+            if len(labels) >= RARE_MIN_IMAGES:
                 out["rare_context"][key] = float((read(labels, 7)[:, column] == value).mean())
                 out["rare_context_images"][key] = int(len(labels))
     out["shown_under_do_mean"] = float(np.mean(list(out["shown_under_do"].values())))

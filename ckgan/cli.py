@@ -246,9 +246,10 @@ def _check_resume_options(ctx: click.Context) -> None:
     ]  # fmt: skip
     if given:
         names = ", ".join(param.opts[0] for param in given)
+        allowed = [p.opts[0] for p in ctx.command.params if p.name in RESUME_OPTIONS[1:]]
         raise CkganError(
             f"--resume continues a run with its own settings: leave out {names} "
-            "(only --image-steps, --devices and --quiet go with it)"
+            f"(only {', '.join(allowed[:-1])} and {allowed[-1]} go with it)"
         )
 
 
