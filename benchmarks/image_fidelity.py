@@ -6,6 +6,7 @@ Run by hand::
         [--seeds 0 1] [--steps N [N ...]] [--labels wgan] [--data synthfaces]
         [--image-option K=V ...] [--n 4000] [--judge independent|data]
         [--fair-data DIR] [--runs DIR] [--output PATH]
+    python benchmarks/image_fidelity.py --continue RUN [RUN ...] --steps N [N ...] [...]
 
 For each case (image stage and graph), seed and step count it trains a run
 with ``ckgan run`` (quick preset; the image stage's default steps unless
@@ -18,8 +19,11 @@ values, each nuisance factor's spread given the labels (relative to real
 images), the judge's Frechet distance, and the wall times. Several ``--steps``
 give a curve of the numbers against training time: each longer point is a
 copy of the run before it trained on (``ckgan run --resume COPY
---image-steps N``), so a curve costs what its longest run does. The targets are checked
-per run; everything goes to ``benchmarks/results/image_fidelity.json``.
+--image-steps N``), so a curve costs what its longest run does. ``--continue``
+takes finished run folders instead of cases and seeds and trains copies of
+them on to each step count (a curve made longer; the folders are left as
+they are). The targets are checked per run; everything goes to
+``benchmarks/results/image_fidelity.json``.
 
 On synthfaces ``ckgan evaluate``'s judge is the **fair judge**: trained on the
 faces re-rendered with independent labels (each attribute 1 with probability
@@ -262,6 +266,34 @@ def _image_steps(run: Path) -> int | str:
         return "preset"
 
 
+def _image_options(run: Path) -> list[str]:
+    """The ``--image-option`` values a run was trained with, as ``K=V``, from config.json."""
+    try:
+        options = json.loads((run / "config.json").read_text())["image_options"] or {}
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [f"{k}={v}" for k, v in sorted(options.items())]
+
+
+def _curves(args) -> list[tuple[str, str, int, Path | None]]:
+    """``(stage, graph, seed, run to go on from)`` per curve: ``--continue``'s, else the cases'."""
+    if not args.continue_runs:
+        pairs = [case.partition(":") for case in args.cases]
+        return [(stage, graph or "paper", seed, None) for stage, _, graph in pairs
+                for seed in args.seeds]  # fmt: skip
+    if args.image_option:
+        raise SystemExit("--continue keeps each run's own options: leave out --image-option")
+    curves = []
+    for run in args.continue_runs:
+        config = json.loads((run / "config.json").read_text())
+        if not args.steps or None in args.steps:
+            raise SystemExit("--continue needs --steps: the step counts to train copies on to")
+        if min(args.steps) <= int(config["image_steps"]):
+            raise SystemExit(f"--steps must be above {run}'s {config['image_steps']} steps")
+        curves.append((config["image"], config["graph"], int(config["seed"]), run))
+    return curves
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", nargs="+", default=["causalgan:paper", "causalbegan:full"],
@@ -281,6 +313,9 @@ def main(argv=None) -> None:
     parser.add_argument("--fair-data", type=Path, default=None,
                         help="a user-data folder of independent labels (render_scene.py "
                              "--independent) whose judge reads the runs too")  # fmt: skip
+    parser.add_argument("--continue", dest="continue_runs", nargs="+", type=Path, default=[],
+                        metavar="RUN", help="run folders to train copies of on to each --steps "
+                        "point, in place of --cases and --seeds")  # fmt: skip
     parser.add_argument("--runs", type=Path, default=None,
                         help="folder for the run folders (default: a temporary one)")  # fmt: skip
     parser.add_argument("--output", type=Path, default=ROOT / "results" / "image_fidelity.json")
@@ -290,69 +325,67 @@ def main(argv=None) -> None:
 
     runs_root = args.runs or Path(tempfile.mkdtemp(prefix="ckgan-fidelity-"))
     runs = []
-    for case in args.cases:
-        stage, _, graph = case.partition(":")
-        graph = graph or "paper"
+    for stage, graph, seed, before in _curves(args):
         label = Path(graph).parent.name if "/" in graph else graph  # a graph file
-        for seed in args.seeds:
-            before, trained_s = None, 0.0  # the curve's previous point, and its training time
-            for steps in sorted(args.steps, key=lambda n: n or 0):
-                name = f"{stage}-{label}-s{seed}" + (f"-{steps}steps" if steps else "")
-                out = runs_root / name
-                if before is not None:  # train a copy of the shorter run on
-                    shutil.copytree(before, out)
-                    cmd = ["run", "--resume", str(out), "--image-steps", str(steps), "--quiet"]
-                else:
-                    cmd = ["run", "--labels", args.labels, "--image", stage, "--graph", graph,
-                           "--data", args.data, "--seed", str(seed), "--quiet",
-                           "--out", str(out)]  # fmt: skip
-                    if steps:
-                        cmd += ["--image-steps", str(steps)]
-                    if args.label_steps:
-                        cmd += ["--label-steps", str(args.label_steps)]
-                    for option in args.image_option:
-                        cmd += ["--image-option", option]
-                print(f"[{name}] training ...", flush=True)
-                train_s, _ = ckgan(*cmd)
-                trained_s += train_s
-                print(f"[{name}] trained in {train_s:.0f} s; evaluating ...", flush=True)
-                eval_s, result = evaluate(out, args.n, args.judge)
-                entry = {
-                    "stage": stage,
-                    "graph": graph,
-                    "seed": seed,
-                    "steps": steps or _image_steps(out),  # the preset's, when not given
-                    "run": str(out),
-                    "continued_from": str(before) if before else None,
-                    "train_seconds": round(train_s, 1),
-                    "train_seconds_total": round(trained_s, 1),
-                    "evaluate_seconds": round(eval_s, 1),
-                    **summarise(result, stage),
-                }
-                before = out
-                if args.fair_data:
-                    began = time.perf_counter()
-                    fair = fair_numbers(out, fair_data=args.fair_data)
-                    fair["seconds"] = round(time.perf_counter() - began, 1)
-                    entry["fair_judge"] = fair
-                    entry["targets_fair_judge"] = check(
-                        {**entry, **{k: v for k, v in fair.items() if k != "seconds"}}, stage
-                    )
-                runs.append(entry)
-                shown = entry["shown_under_do"]
-                worst = min(shown, key=shown.get)
-                print(f"[{name}] shown under do: mean {entry['shown_under_do_mean']:.3f}, worst "
-                      f"do({worst}) {shown[worst]:.3f}; rare context {entry['rare_context']}; "
-                      f"agreement {entry['agreement_mean']:.3f}; FD {entry['frechet']:.2f}; "
-                      f"P(Male|do(Mustache=1)) {entry.get('p_male_do_mustache', float('nan')):.3f}",
+        trained_s = 0.0  # the curve's training time so far
+        for steps in sorted(args.steps, key=lambda n: n or 0):
+            name = f"{stage}-{label}-s{seed}" + (f"-{steps}steps" if steps else "")
+            out = runs_root / name
+            if before is not None:  # train a copy of the shorter run on
+                shutil.copytree(before, out)
+                cmd = ["run", "--resume", str(out), "--image-steps", str(steps), "--quiet"]
+            else:
+                cmd = ["run", "--labels", args.labels, "--image", stage, "--graph", graph,
+                       "--data", args.data, "--seed", str(seed), "--quiet",
+                       "--out", str(out)]  # fmt: skip
+                if steps:
+                    cmd += ["--image-steps", str(steps)]
+                if args.label_steps:
+                    cmd += ["--label-steps", str(args.label_steps)]
+                for option in args.image_option:
+                    cmd += ["--image-option", option]
+            print(f"[{name}] training ...", flush=True)
+            train_s, _ = ckgan(*cmd)
+            trained_s += train_s
+            print(f"[{name}] trained in {train_s:.0f} s; evaluating ...", flush=True)
+            eval_s, result = evaluate(out, args.n, args.judge)
+            entry = {
+                "stage": stage,
+                "graph": graph,
+                "seed": seed,
+                "steps": steps or _image_steps(out),  # the preset's, when not given
+                "image_options": _image_options(out),
+                "run": str(out),
+                "continued_from": str(before) if before else None,
+                "train_seconds": round(train_s, 1),
+                "train_seconds_total": round(trained_s, 1),
+                "evaluate_seconds": round(eval_s, 1),
+                **summarise(result, stage),
+            }
+            before = out
+            if args.fair_data:
+                began = time.perf_counter()
+                fair = fair_numbers(out, fair_data=args.fair_data)
+                fair["seconds"] = round(time.perf_counter() - began, 1)
+                entry["fair_judge"] = fair
+                entry["targets_fair_judge"] = check(
+                    {**entry, **{k: v for k, v in fair.items() if k != "seconds"}}, stage
+                )
+            runs.append(entry)
+            shown = entry["shown_under_do"]
+            worst = min(shown, key=shown.get)
+            print(f"[{name}] shown under do: mean {entry['shown_under_do_mean']:.3f}, worst "
+                  f"do({worst}) {shown[worst]:.3f}; rare context {entry['rare_context']}; "
+                  f"agreement {entry['agreement_mean']:.3f}; FD {entry['frechet']:.2f}; "
+                  f"P(Male|do(Mustache=1)) {entry.get('p_male_do_mustache', float('nan')):.3f}",
+                  flush=True)  # fmt: skip
+            if "fair_judge" in entry:
+                fair = entry["fair_judge"]
+                p_male = fair.get("p_male_do_mustache", float("nan"))
+                print(f"[{name}] fair judge: shown mean {fair['shown_under_do_mean']:.3f}, "
+                      f"rare context {fair['rare_context']}, agreement "
+                      f"{fair['agreement_mean']:.3f}, P(Male|do(Mustache=1)) {p_male:.3f}",
                       flush=True)  # fmt: skip
-                if "fair_judge" in entry:
-                    fair = entry["fair_judge"]
-                    p_male = fair.get("p_male_do_mustache", float("nan"))
-                    print(f"[{name}] fair judge: shown mean {fair['shown_under_do_mean']:.3f}, "
-                          f"rare context {fair['rare_context']}, agreement "
-                          f"{fair['agreement_mean']:.3f}, P(Male|do(Mustache=1)) {p_male:.3f}",
-                          flush=True)  # fmt: skip
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     report = {
         "what": "issue #11's targets, judged by `ckgan evaluate` (quick preset)",
