@@ -74,6 +74,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "label_weight": 0.1,
         "labeler_batches": 1,
         "max_l_t": 1.0,
+        "label_smoothing": 0.0,
         "jit_compile": "auto",
     },
     # the reference code's settings
@@ -107,6 +108,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "label_weight": 0.0,
         "labeler_batches": 1,
         "max_l_t": 1.0,
+        "label_smoothing": 0.0,
         "jit_compile": "auto",
     },
 }
@@ -158,6 +160,10 @@ class CausalBEGANStage(ImageStage):
         max_l_t: the most the Labeler's margin weight ``l_t`` may reach (1:
             the paper's); a lower cap keeps a slip of the Labeler on real
             images from running away (``CausalBEGAN``).
+        label_smoothing: the label terms aim at ``s`` and ``1 - s`` instead
+            of 0 and 1 (0: the paper's), so that a Labeler that reads every
+            real label right stops there instead of growing its logits
+            without end (``CausalBEGAN``).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
@@ -180,12 +186,14 @@ class CausalBEGANStage(ImageStage):
         "label_loss": ("squared", "crossentropy"),
         "label_weight": "[0, inf)",
         "max_l_t": "(0, 1]",
+        "label_smoothing": "[0, 0.5)",
         "coarse_width": "[0, inf)",  # 0: width in every block
         "noise_dim": "[1, inf)", "width": "[1, inf)", "labeler_width": "[1, inf)",
         "code_dim": "[1, inf)",
     }  # fmt: skip
     #: options runs saved before them trained without, and the value in effect then
     added_options = {
+        "label_smoothing": 0.0,
         "max_l_t": 1.0,
         "labeler_batches": 1,
         "film": False,
@@ -255,6 +263,7 @@ class CausalBEGANStage(ImageStage):
         label_weight: float | None = None,
         labeler_batches: int | None = None,
         max_l_t: float | None = None,
+        label_smoothing: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -309,6 +318,7 @@ class CausalBEGANStage(ImageStage):
             label_weight=float(o.get("label_weight", 0.0)),
             labeler_batches=int(o.get("labeler_batches", 1)),
             max_l_t=float(o.get("max_l_t", 1.0)),
+            label_smoothing=float(o.get("label_smoothing", 0.0)),
             name="causal_began",
         )
 

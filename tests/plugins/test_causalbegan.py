@@ -194,6 +194,33 @@ def test_crossentropy_labels_push_where_the_labeler_is_sure_it_is_wrong():
         CausalBEGANStage(NODES, label_loss="hinge")
 
 
+def test_label_smoothing_stops_the_labeler_at_a_finite_logit():
+    # with hard labels a right reading only gets cheaper as the logit grows, so a
+    # Labeler that reads every label right grows its logits without end; smoothed,
+    # the loss is 0 at logit log((1 - s) / s) and grows again beyond it
+    labels = np.array([[1.0, 0.0]], "float32")
+    best = np.log(0.95 / 0.05)
+
+    def error(model, logit):
+        logits = np.array([[logit, -logit]], "float32")  # both read right, as sure
+        return np.asarray(model.label_error(labels, logits))[0]
+
+    smooth = CausalBEGANStage(NODES, **TINY, label_loss="crossentropy", label_smoothing=0.05)
+    hard = CausalBEGANStage(NODES, **TINY, label_loss="crossentropy")
+    np.testing.assert_allclose(error(smooth.model, best), 0.0, atol=1e-5)
+    assert (error(smooth.model, 8.0) > error(smooth.model, best) + 0.1).all()
+    assert (error(smooth.model, 1.0) > error(smooth.model, best) + 0.1).all()
+    assert (error(hard.model, 8.0) < error(hard.model, best)).all()
+    squared = CausalBEGANStage(NODES, **TINY, label_loss="squared", label_smoothing=0.05)
+    np.testing.assert_allclose(error(squared.model, best), 0.0, atol=1e-6)
+    log = smooth.fit(HALVES, UniformLabels(), steps=2, verbose=0)
+    assert np.isfinite(log[-1]["d_loss"]) and log[-1]["label_real"] > 0
+    assert smooth.model.get_config()["label_smoothing"] == 0.05
+    assert CausalBEGANStage(NODES, preset="paper").options["label_smoothing"] == 0.0
+    with pytest.raises(CkganError, match="label_smoothing"):
+        CausalBEGANStage(NODES, label_smoothing=0.5)
+
+
 def test_label_weight_is_a_floor_under_the_margin_weight():
     # z_t starts at 0, so the first step's generator loss is L(G) + label_weight Llab(G)
     for weight in (0.0, 0.5):
