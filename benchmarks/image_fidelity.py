@@ -285,6 +285,8 @@ def _curves(args) -> list[tuple[str, str, int, Path | None]]:
         raise SystemExit("--continue keeps each run's own options: leave out --image-option")
     curves = []
     for run in args.continue_runs:
+        if not (run / "config.json").is_file():
+            raise SystemExit(f"{run} is not a run folder (no config.json): name a ckgan run's")
         config = json.loads((run / "config.json").read_text())
         if not args.steps or None in args.steps:
             raise SystemExit("--continue needs --steps: the step counts to train copies on to")
