@@ -258,20 +258,26 @@ def fair_numbers(
     return out
 
 
-def _image_steps(run: Path) -> int | str:
-    """The image-stage steps a run trained (its preset's when not given), from config.json."""
+def _config(run: Path) -> dict:
+    """A run's config.json (``ckgan.runfolder.read_run_config``); a one-line exit if unreadable."""
+    from ckgan import CkganError
+    from ckgan.runfolder import CONFIG, read_run_config
+
     try:
-        return int(json.loads((run / "config.json").read_text())["image_steps"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return "preset"
+        return read_run_config(run / CONFIG)
+    except CkganError as e:
+        raise SystemExit(f"{run} is not a run folder: {e}") from None
+
+
+def _image_steps(run: Path) -> int | str:
+    """The image-stage steps a run trained (its preset's when not given)."""
+    steps = _config(run).get("image_steps")
+    return int(steps) if steps else "preset"
 
 
 def _image_options(run: Path) -> list[str]:
-    """The ``--image-option`` values a run was trained with, as ``K=V``, from config.json."""
-    try:
-        options = json.loads((run / "config.json").read_text())["image_options"] or {}
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
+    """The ``--image-option`` values a run was trained with, as ``K=V``."""
+    options = _config(run).get("image_options") or {}
     return [f"{k}={v}" for k, v in sorted(options.items())]
 
 
@@ -283,13 +289,11 @@ def _curves(args) -> list[tuple[str, str, int, Path | None]]:
                 for seed in args.seeds]  # fmt: skip
     if args.image_option:
         raise SystemExit("--continue keeps each run's own options: leave out --image-option")
+    if None in args.steps:
+        raise SystemExit("--continue needs --steps: the step counts to train copies on to")
     curves = []
     for run in args.continue_runs:
-        if not (run / "config.json").is_file():
-            raise SystemExit(f"{run} is not a run folder (no config.json): name a ckgan run's")
-        config = json.loads((run / "config.json").read_text())
-        if not args.steps or None in args.steps:
-            raise SystemExit("--continue needs --steps: the step counts to train copies on to")
+        config = _config(run)
         if min(args.steps) <= int(config["image_steps"]):
             raise SystemExit(f"--steps must be above {run}'s {config['image_steps']} steps")
         curves.append((config["image"], config["graph"], int(config["seed"]), run))
