@@ -80,11 +80,6 @@ class CausalBEGAN(ImageGAN):
             labels perfectly drives its loss to 1e-7 and its logits past
             +-16, and then breaks within 20 steps (beacons, step 3100); on
             synthfaces a Labeler broke with 0.05 all the same (step 4000).
-        push_loss: ``"auto"``, the label loss's own push against the
-            fakes (see ``labeler_push``), or ``"squared"``: the paper's bounded
-            ``-(p - l)^2`` whatever the label loss, whose pull fades as the
-            Labeler grows sure of a fake's labels instead of dwarfing its
-            loss on real images.
     """
 
     network_names = ("generator", "ema_generator", "autoencoder", "labeler")
@@ -92,7 +87,7 @@ class CausalBEGAN(ImageGAN):
         "learning_rate", "beta_1", "beta_2", "lr_halve_every", "gamma", "gamma_label",
         "zeta", "lambda_k", "lambda_l", "lambda_z", "mode_seeking", "labeler_learning_rate",
         "balance_labels", "labeler_augment", "label_loss", "label_weight", "max_l_t",
-        "label_smoothing", "push_loss",
+        "label_smoothing",
     )  # fmt: skip
     metric_names = (
         "d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "label_fake",
@@ -128,7 +123,6 @@ class CausalBEGAN(ImageGAN):
         label_weight: float = 0.0,
         max_l_t: float = 1.0,
         label_smoothing: float = 0.0,
-        push_loss: str = "auto",
         **kwargs,
     ):
         super().__init__(
@@ -163,9 +157,6 @@ class CausalBEGAN(ImageGAN):
         if label_loss not in ("squared", "crossentropy"):
             raise ValueError(f"label_loss must be 'squared' or 'crossentropy', got {label_loss!r}")
         self.label_loss = label_loss
-        if push_loss not in ("auto", "squared"):
-            raise ValueError(f"push_loss must be 'auto' or 'squared', got {push_loss!r}")
-        self.push_loss = push_loss
         self.label_weight = float(label_weight)
 
         def adam(name, lr=learning_rate):
@@ -219,16 +210,8 @@ class CausalBEGAN(ImageGAN):
         Cross-entropy has no bound: maximised, the Labeler's logits on fakes
         run off to infinity (measured: Llab 484 on real images by step 250),
         so it learns the flipped labels instead, ``CE(1 - l)`` on fakes,
-        as a GAN's non-saturating loss does. That pull does not fade: where
-        the Labeler reads a fake right at logit 16 it is about 1 a logit,
-        while its loss on rendered real labels is 1e-7, so even a tiny
-        ``l_t`` steers the Labeler. ``push_loss="squared"`` keeps the paper's
-        bounded term with the cross-entropy label loss.
+        as a GAN's non-saturating loss does.
         """
-        if self.push_loss == "squared" and self.label_loss == "crossentropy":
-            s = self.label_smoothing
-            target = s + fake_labels * (1.0 - 2.0 * s) if s else fake_labels
-            return -ops.mean(weights * ops.square(ops.sigmoid(fake_logits) - target))
         if self.label_loss == "crossentropy":
             return ops.mean(weights * self.label_error(1.0 - fake_labels, fake_logits))
         return -label_fake

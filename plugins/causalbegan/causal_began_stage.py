@@ -75,7 +75,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "labeler_batches": 1,
         "max_l_t": 1.0,
         "label_smoothing": 0.0,
-        "push_loss": "auto",
         "jit_compile": "auto",
     },
     # the reference code's settings
@@ -110,7 +109,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "labeler_batches": 1,
         "max_l_t": 1.0,
         "label_smoothing": 0.0,
-        "push_loss": "auto",
         "jit_compile": "auto",
     },
 }
@@ -166,10 +164,6 @@ class CausalBEGANStage(ImageStage):
             of 0 and 1 (0: the paper's), so that a Labeler that reads every
             real label right stops there instead of growing its logits
             without end (``CausalBEGAN``).
-        push_loss: ``"auto"`` (the label loss's own push against the fakes:
-            the flipped cross-entropy with ``label_loss`` crossentropy) or
-            ``"squared"`` (the paper's bounded ``-(p - l)^2`` always, whose
-            pull fades where the Labeler is sure) (``CausalBEGAN``).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
@@ -193,14 +187,12 @@ class CausalBEGANStage(ImageStage):
         "label_weight": "[0, inf)",
         "max_l_t": "(0, 1]",
         "label_smoothing": "[0, 0.5)",
-        "push_loss": ("auto", "squared"),
         "coarse_width": "[0, inf)",  # 0: width in every block
         "noise_dim": "[1, inf)", "width": "[1, inf)", "labeler_width": "[1, inf)",
         "code_dim": "[1, inf)",
     }  # fmt: skip
     #: options runs saved before them trained without, and the value in effect then
     added_options = {
-        "push_loss": "auto",
         "label_smoothing": 0.0,
         "max_l_t": 1.0,
         "labeler_batches": 1,
@@ -272,7 +264,6 @@ class CausalBEGANStage(ImageStage):
         labeler_batches: int | None = None,
         max_l_t: float | None = None,
         label_smoothing: float | None = None,
-        push_loss: str | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -328,7 +319,6 @@ class CausalBEGANStage(ImageStage):
             labeler_batches=int(o.get("labeler_batches", 1)),
             max_l_t=float(o.get("max_l_t", 1.0)),
             label_smoothing=float(o.get("label_smoothing", 0.0)),
-            push_loss=str(o.get("push_loss", "auto")),
             name="causal_began",
         )
 

@@ -221,32 +221,6 @@ def test_label_smoothing_stops_the_labeler_at_a_finite_logit():
         CausalBEGANStage(NODES, label_smoothing=0.5)
 
 
-def test_squared_push_fades_where_the_labeler_is_sure():
-    # the flipped cross-entropy pulls at about 1 a logit however sure the Labeler
-    # is of a fake's labels; the paper's squared push fades as it grows sure
-    labels = np.array([[1.0, 0.0]], "float32")
-    weights = np.ones((1, 1), "float32")
-
-    def pull(model, logit, h=1e-2):  # the push's slope in the logits, both read right
-        def push(at):
-            logits = np.array([[at, -at]], "float32")
-            return float(model.labeler_push(labels, logits, weights, 0.0))
-
-        return abs(push(logit + h) - push(logit - h)) / (2 * h)
-
-    flipped = CausalBEGANStage(NODES, **TINY, label_loss="crossentropy").model
-    squared = CausalBEGANStage(NODES, **TINY, label_loss="crossentropy", push_loss="squared")
-    assert pull(flipped, 16.0) > 0.4
-    assert pull(squared.model, 16.0) < 1e-5 < pull(squared.model, 0.0)
-    assert pull(squared.model, 0.0) > 100 * pull(squared.model, 8.0)
-    log = squared.fit(HALVES, UniformLabels(), steps=2, verbose=0)
-    assert np.isfinite(log[-1]["d_loss"])
-    assert squared.model.get_config()["push_loss"] == "squared"
-    assert CausalBEGANStage(NODES, preset="paper").options["push_loss"] == "auto"
-    with pytest.raises(CkganError, match="push_loss"):
-        CausalBEGANStage(NODES, push_loss="hinge")
-
-
 def test_label_weight_is_a_floor_under_the_margin_weight():
     # z_t starts at 0, so the first step's generator loss is L(G) + label_weight Llab(G)
     for weight in (0.0, 0.5):
