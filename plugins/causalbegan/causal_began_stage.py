@@ -40,7 +40,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Tried without gain (loss weights, gamma_label 5, labeler_width 32, batch
     # 16, a margin per label, an ADC-style Labeler, labeler_augment off,
     # independent_rows, hidden, latent_constraint, an autoencoder that decodes
-    # with the labels): benchmarks/README.md.
+    # with the labels, lambda_l 0, the paper's bounded push against the fakes
+    # with or without label_smoothing): benchmarks/README.md.
     "quick": {
         "size": 32,
         "noise_dim": 64,
