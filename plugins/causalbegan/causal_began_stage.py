@@ -41,7 +41,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # 16, a margin per label, an ADC-style Labeler, labeler_augment off,
     # independent_rows, hidden, latent_constraint, an autoencoder that decodes
     # with the labels, lambda_l 0, the paper's bounded push against the fakes
-    # with or without label_smoothing): benchmarks/README.md.
+    # with or without label_smoothing, label_smoothing with lambda_z 0):
+    # benchmarks/README.md.
     "quick": {
         "size": 32,
         "noise_dim": 64,
