@@ -269,18 +269,6 @@ def _config(run: Path) -> dict:
         raise SystemExit(f"{run} is not a run folder: {e}") from None
 
 
-def _image_steps(run: Path) -> int | str:
-    """The image-stage steps a run trained (its preset's when not given)."""
-    steps = _config(run).get("image_steps")
-    return int(steps) if steps else "preset"
-
-
-def _image_options(run: Path) -> list[str]:
-    """The ``--image-option`` values a run was trained with, as ``K=V``."""
-    options = _config(run).get("image_options") or {}
-    return [f"{k}={v}" for k, v in sorted(options.items())]
-
-
 def _curves(args) -> list[tuple[str, str, int, Path | None]]:
     """``(stage, graph, seed, run to go on from)`` per curve: ``--continue``'s, else the cases'."""
     if not args.continue_runs:
@@ -355,12 +343,15 @@ def main(argv=None) -> None:
             trained_s += train_s
             print(f"[{name}] trained in {train_s:.0f} s; evaluating ...", flush=True)
             eval_s, result = evaluate(out, args.n, args.judge)
+            config = _config(out)  # what the run trained with, read once
             entry = {
                 "stage": stage,
                 "graph": graph,
                 "seed": seed,
-                "steps": steps or _image_steps(out),  # the preset's, when not given
-                "image_options": _image_options(out),
+                "steps": steps or int(config.get("image_steps") or 0) or "preset",
+                "image_options": [
+                    f"{k}={v}" for k, v in sorted((config.get("image_options") or {}).items())
+                ],
                 "run": str(out),
                 "continued_from": str(before) if before else None,
                 "train_seconds": round(train_s, 1),
