@@ -78,7 +78,8 @@ class CausalBEGAN(ImageGAN):
             target's entropy, so a perfect reading still costs 0). 0: the
             paper's hard labels, with which a Labeler that reads rendered
             labels perfectly drives its loss to 1e-7 and its logits past
-            +-16, and then breaks within 20 steps (beacons, step 3100); on
+            +-16, and breaks within 20 steps once the generator's images
+            shift (beacons, step 3100); on
             synthfaces a Labeler broke with 0.05 all the same (step 4000).
     """
 
