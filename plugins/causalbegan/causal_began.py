@@ -79,8 +79,8 @@ class CausalBEGAN(ImageGAN):
             paper's hard labels, with which a Labeler that reads rendered
             labels perfectly drives its loss to 1e-7 and its logits past
             +-16, and breaks within 20 steps once the generator's images
-            shift (beacons, step 3100); on
-            synthfaces a Labeler broke with 0.05 all the same (step 4000).
+            shift (beacons, step 3100); on synthfaces a Labeler broke with
+            0.05 all the same (step 4000).
     """
 
     network_names = ("generator", "ema_generator", "autoencoder", "labeler")
