@@ -19,3 +19,7 @@ class PluginWarning(CkganWarning):
 
 class DataWarning(CkganWarning):
     """The data can be used but is unlikely to give a good model (e.g. very few rows)."""
+
+
+class TrainingWarning(CkganWarning):
+    """Training met trouble it mended itself (e.g. it went back to a healthy checkpoint)."""

@@ -208,6 +208,14 @@ class ImageGAN(GANModel):
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
+    def lost_labels(self, log: list[dict[str, float]]) -> str | None:
+        """Why the span of ``log[-1]`` lost what the critics had learned, or ``None``.
+
+        ``ImageStage.fit`` asks after every checkpoint span when the stage's
+        ``rollbacks`` option allows a step back; this base never says so.
+        """
+        return None
+
     def call(self, inputs, training=False):
         return self.ema_generator(inputs, training=training)
 

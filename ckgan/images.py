@@ -5,8 +5,9 @@ It trains on (image, labels) pairs while a frozen label generator supplies the
 labels the generator is asked to draw. This base class owns what every stage
 shares: options with presets, the input pipeline, the Keras ``fit`` loop with
 atomic checkpoints (resumable after a kill, exactly ``steps`` steps in all), a
-NaN guard, sample grids during training, and sampling with batch norm in
-inference mode. Subclasses build the Keras model.
+NaN guard, steps back to a healthy checkpoint, sample grids during training,
+and sampling with batch norm in inference mode. Subclasses build the Keras
+model.
 
 Subclass contract:
   * ``build_model() -> keras.Model`` whose model has
@@ -23,7 +24,10 @@ Subclass contract:
       - ``seed_generator``: the ``keras.random.SeedGenerator`` of all its
         randomness (its state is checkpointed with the model);
       - metrics from ``keras.metrics.Mean`` trackers, finite while training is
-        healthy (the NaN guard watches them).
+        healthy (the NaN guard watches them);
+      - optionally ``lost_labels(log) -> str | None``: why the newest span of
+        the log lost what the critics had learned (``ImageGAN``'s says never),
+        which the ``rollbacks`` option undoes.
     ``model.variables`` (which Keras lists without the metrics' state) plus
     the optimizers' variables are the whole training state a checkpoint holds.
   * ``noise_dim`` and ``_generate(labels, rng) -> float images in [-1, 1]``:
@@ -41,6 +45,8 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,7 +54,7 @@ from typing import Any
 import numpy as np
 
 from .checkpoint import load_variables, read_header, save_variables
-from .errors import CkganError
+from .errors import CkganError, TrainingWarning
 from .options import resolve
 from .storage import atomic_write_text
 
@@ -137,6 +143,8 @@ class ImageStage:
         self.size = size
         self.options = options
         self._model = None
+        #: the step-backs of the last ``fit`` (``{"step", "to", "why"}``; option ``rollbacks``)
+        self.rollbacks: list[dict[str, Any]] = []
 
     @classmethod
     def resolve_options(
@@ -204,8 +212,13 @@ class ImageStage:
         order. ``on_checkpoint(stage, step)`` runs after each (sample grids),
         ``on_log(entry)`` with each new log entry once it is checkpointed.
         Training that goes NaN stops with a ``CkganError``; the last good
-        checkpoint stays. ``batch_size`` and ``jit_compile`` default
-        to the stage's options (else 64 and ``"auto"``).
+        checkpoint stays. With the stage option ``rollbacks`` N, a span after
+        which the model says it lost what its critics had learned
+        (``lost_labels``) is undone, up to N times a run: training goes back
+        two checkpoints and on with other batches, with a
+        ``TrainingWarning`` (``self.rollbacks`` lists them). ``batch_size``
+        and ``jit_compile`` default to the stage's options (else 64 and
+        ``"auto"``).
         """
         import keras
 
@@ -231,6 +244,7 @@ class ImageStage:
 
         step = 0
         log: list[dict[str, float]] = []
+        rollbacks: list[dict[str, Any]] = []
         ckpt = Path(directory) / CHECKPOINT_FILE if directory else None
         if resume:
             if ckpt is None:
@@ -244,20 +258,29 @@ class ImageStage:
             header = load_variables(ckpt, self._state_groups())
             step = int(header["step"])
             log = list(header.get("log", []))
+            rollbacks = list(header.get("rollbacks", []))
+        self.rollbacks = rollbacks
         if step >= steps:
             return log
         nan_guard, checkpointer = _callbacks()
         guard = nan_guard()
         saver = checkpointer(self, ckpt, steps, log, on_checkpoint, guard, on_log)
+        saver.rollbacks = rollbacks
+        rollbacks_left = int(self.options.get("rollbacks", 0)) - len(rollbacks)
+        if rollbacks_left > 0:
+            saver.snapshots.append((step, _snapshot(self._state_groups())))
+        salt = 0  # moves the data order on after each step back
         start = time.perf_counter()
         # Keras epochs are the spans between checkpoints: up to the next multiple
         # of checkpoint_every, whole spans, then what is left, so the run ends at
         # exactly `steps` whatever step it resumed from.
-        for epochs, per_epoch in _segments(step, steps, checkpoint_every):
+        while step < steps:
+            epochs, per_epoch = _segments(step, steps, checkpoint_every)[0]
             guard.start = saver.start = step
             guard.per_epoch = saver.per_epoch = per_epoch
+            saver.may_roll_back = rollbacks_left > 0
             model.fit(
-                self._pipeline(dataset, batch_size, seed + step),
+                self._pipeline(dataset, batch_size, seed + step + salt),
                 epochs=epochs,
                 steps_per_epoch=per_epoch,
                 callbacks=[guard, saver],
@@ -270,7 +293,12 @@ class ImageStage:
                     f"training went NaN by step {guard.bad} ({guard.what}); {where}: "
                     "lower the learning rate or change the seed, then resume"
                 )
-            step += epochs * per_epoch
+            if saver.lost is None:
+                step += epochs * per_epoch
+                continue
+            step = saver.roll_back()
+            rollbacks_left -= 1
+            salt += 1_000_003
         if log:
             log[-1]["seconds_this_session"] = time.perf_counter() - start
         return log
@@ -426,7 +454,12 @@ def _callbacks():
 
         Weights that are not finite stop training like a NaN metric does
         (a NaN can hide from the losses: NaN input pixels were seen to leave them
-        finite while the weights went NaN).
+        finite while the weights went NaN). With ``may_roll_back``, a span
+        whose log the model calls lost (``lost_labels``) is neither logged nor
+        saved: training stops there and ``roll_back`` restores the state of
+        the healthy checkpoint before the one the lost span began from (kept
+        in memory): on synthfaces a run that went back one span lost its
+        labels again in the same span, from two it went on healthy.
         """
 
         def __init__(self, stage, path, steps, log, on_checkpoint, guard, on_log=None):
@@ -435,6 +468,10 @@ def _callbacks():
             self.log, self.on_checkpoint, self.guard = log, on_checkpoint, guard
             self.on_log = on_log
             self.start = self.per_epoch = 0
+            self.may_roll_back = False
+            self.lost: tuple[int, str] | None = None
+            self.rollbacks: list[dict[str, Any]] = []
+            self.snapshots: deque = deque(maxlen=3)  # (step, values) of healthy checkpoints
 
         def on_epoch_end(self, epoch, logs=None):
             if self.model.stop_training:  # NaN: keep the last good checkpoint
@@ -448,17 +485,63 @@ def _callbacks():
                     self.model.stop_training = True
                     return
             entry = {"step": step, **{k: float(v) for k, v in (logs or {}).items()}}
+            if self.may_roll_back:
+                why = self.model.lost_labels([*self.log, entry])
+                if why:
+                    self.lost = (step, why)
+                    self.model.stop_training = True
+                    return
             self.log.append(entry)
-            if self.path is not None:
-                header = {"kind": self.stage.kind, "step": step, "log": self.log}
-                save_variables(self.path, self.stage._state_groups(), header)
+            self._save(step)
+            if self.may_roll_back:
+                self.snapshots.append((step, _snapshot(self.stage._state_groups())))
             if self.on_log is not None:
                 self.on_log(entry)
             if self.on_checkpoint is not None:
                 self.on_checkpoint(self.stage, step)
 
+        def _save(self, step):
+            if self.path is not None:
+                header = {"kind": self.stage.kind, "step": step, "log": self.log}
+                if self.rollbacks:
+                    header["rollbacks"] = self.rollbacks
+                save_variables(self.path, self.stage._state_groups(), header)
+
+        def roll_back(self) -> int:
+            """Restore the last healthy checkpoint's state after a lost span; its step."""
+            step, why = self.lost
+            if len(self.snapshots) > 1:  # the state that began the lost span may be doomed
+                self.snapshots.pop()
+            to, values = self.snapshots[-1]
+            _restore(self.stage._state_groups(), values)
+            self.log[:] = [entry for entry in self.log if entry["step"] <= to]
+            self.rollbacks.append({"step": step, "to": to, "why": why})
+            self._save(to)
+            warnings.warn(
+                f"image stage, step {step}: {why}; training went back to step {to} "
+                f"and on with other batches (step-back {len(self.rollbacks)} of "
+                f"{self.stage.options.get('rollbacks', 0)}, option rollbacks)",
+                TrainingWarning,
+                stacklevel=2,
+            )
+            self.lost = None
+            self.model.stop_training = False
+            return to
+
     _CALLBACKS = (NaNGuard, Checkpointer)
     return _CALLBACKS
+
+
+def _snapshot(groups: dict[str, list]) -> dict[str, list[np.ndarray]]:
+    """A copy of every variable's value (``np.array`` copies: a torch tensor's
+    ``np.asarray`` would share its memory)."""
+    return {name: [np.array(v) for v in variables] for name, variables in groups.items()}
+
+
+def _restore(groups: dict[str, list], values: dict[str, list[np.ndarray]]) -> None:
+    for name, variables in groups.items():
+        for variable, value in zip(variables, values[name], strict=True):
+            variable.assign(value)
 
 
 def _grouped(batches, groups: int, batch_size: int):

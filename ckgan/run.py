@@ -372,6 +372,8 @@ def _train_images(out, config, stage, graph, dataset, generator, resume, verbose
         "steps": config["image_steps"],
         "train_seconds_last_session": time.perf_counter() - start,
         "final": log[-1] if log else {},
+        # each time training went back to a healthy checkpoint (option rollbacks)
+        "rollbacks": stage.rollbacks,
     }
     _dump(out / "metrics.json", metrics)
     write_do_vs_condition_grids(Run(out, require_done=False), out / "interventions")

@@ -9,6 +9,7 @@ from keras import ops
 
 from ckgan import CkganError, Dataset, backend
 from ckgan.checkpoint import read_header
+from ckgan.errors import TrainingWarning
 from ckgan.images import CHECKPOINT_FILE, LABEL_POOL, ImageStage, _segments, label_pool
 from ckgan.training import GANModel
 
@@ -45,9 +46,10 @@ class Squares(Dataset):
 class TinyGAN(GANModel):
     """The smallest model that honours the contract: dense generator and critic."""
 
-    def __init__(self, size, width, learning_rate, nan_after=None):
+    def __init__(self, size, width, learning_rate, nan_after=None, lose_at=()):
         super().__init__()
         self.size, self.nan_after = size, nan_after
+        self.lose_at = list(lose_at)  # the test's hook: the spans lost_labels calls lost, in turn
         self.counter = keras.Variable(0, dtype="int32", trainable=False)
         self.generator = keras.Sequential(
             [
@@ -89,6 +91,12 @@ class TinyGAN(GANModel):
         self.optimizers["critic"].build(self.critic.trainable_variables)
         self.built = True
 
+    def lost_labels(self, log):
+        if self.lose_at and log[-1]["step"] == self.lose_at[0]:
+            self.lose_at.pop(0)
+            return "lost its way"
+        return None
+
     def inputs(self, b):
         index = keras.random.randint((b,), 0, LABEL_POOL, seed=self.seed_generator)
         labels = ops.take(self.label_pool, index, axis=0)
@@ -123,15 +131,18 @@ class TinyStage(ImageStage):
     kind = "tiny"
     sizes = (8, 16)
 
-    def __init__(self, nodes, size=8, width=4, learning_rate=1e-3, batch_size=8, nan_after=None):
+    def __init__(
+        self, nodes, size=8, width=4, learning_rate=1e-3, batch_size=8, nan_after=None, **more
+    ):
         options = {"width": width, "learning_rate": learning_rate, "batch_size": batch_size}
-        super().__init__(nodes, size, **options, nan_after=nan_after)
+        super().__init__(nodes, size, **options, nan_after=nan_after, **more)
 
     noise_dim = 4
 
     def build_model(self):
         o = self.options
-        return TinyGAN(self.size, o["width"], o["learning_rate"], o["nan_after"])
+        lose_at = o.get("lose_at", ())
+        return TinyGAN(self.size, o["width"], o["learning_rate"], o["nan_after"], lose_at)
 
     def _generate(self, labels, rng):
         self.model.build_all()
@@ -187,6 +198,46 @@ def test_resume_after_a_kill_continues_to_the_same_total(tmp_path):
     again = TinyStage(NODES)
     assert [e["step"] for e in fit(again, folder, 7, resume=True)] == [2, 4, 6, 7]
     np.testing.assert_array_equal(weights(again)[0], weights(stage)[0])
+
+
+def test_a_lost_span_goes_back_to_the_last_healthy_checkpoint(tmp_path):
+    plain = TinyStage(NODES, rollbacks=2)
+    fit(plain, tmp_path / "plain", 8)
+    assert plain.rollbacks == []
+    np.testing.assert_array_equal(weights(plain)[0], fit_stage(tmp_path / "off", 8))
+
+    stage = TinyStage(NODES, rollbacks=2, lose_at=[6])
+    with pytest.warns(TrainingWarning, match="step 6: lost its way; training went back to step 2"):
+        log = fit(stage, tmp_path / "once", 8)
+    assert [e["step"] for e in log] == [2, 4, 6, 8]
+    assert stage.rollbacks == [{"step": 6, "to": 2, "why": "lost its way"}]
+    assert read_header(tmp_path / "once" / CHECKPOINT_FILE)["rollbacks"] == stage.rollbacks
+    # the whole state came back: 8 steps count, not 12, and as every batch of
+    # Squares is alike, the run ends exactly where one that never went back does
+    assert int(stage.model.optimizers["critic"].iterations.numpy()) == 8
+    np.testing.assert_array_equal(weights(stage)[0], weights(plain)[0])
+
+    # lost again in the span straight after going back: one checkpoint further back
+    again = TinyStage(NODES, rollbacks=2, lose_at=[6, 4])
+    with pytest.warns(TrainingWarning):
+        fit(again, tmp_path / "twice", 8)
+    assert [(r["step"], r["to"]) for r in again.rollbacks] == [(6, 2), (4, 0)]
+
+    # no more step-backs than the option allows, counting a resumed run's own
+    spent = TinyStage(NODES, rollbacks=1, lose_at=[6, 8])
+    with pytest.warns(TrainingWarning):
+        log = fit(spent, tmp_path / "spent", 8)
+    assert [r["step"] for r in spent.rollbacks] == [6] and log[-1]["step"] == 8
+    resumed = TinyStage(NODES, rollbacks=1, lose_at=[10])
+    fit(resumed, tmp_path / "spent", 10, resume=True)
+    assert [r["step"] for r in resumed.rollbacks] == [6]
+
+
+def fit_stage(folder, steps):
+    """The generator's first weights after ``steps`` steps of a stage without step-backs."""
+    stage = TinyStage(NODES)
+    fit(stage, folder, steps)
+    return weights(stage)[0]
 
 
 def test_resume_needs_a_checkpoint_of_the_same_model(tmp_path):

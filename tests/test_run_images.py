@@ -134,7 +134,8 @@ def test_a_finished_run_trains_on_with_more_image_steps(tmp_path):
     config = json.loads((out / "config.json").read_text())
     assert config["status"] == "done" and config["image_steps"] == 4
     assert [entry["step"] for entry in json.loads((out / "image_log.json").read_text())] == [2, 4]
-    assert json.loads((out / "metrics.json").read_text())["images"]["steps"] == 4
+    images = json.loads((out / "metrics.json").read_text())["images"]
+    assert images["steps"] == 4 and images["rollbacks"] == []
     # it went on from step 2 (a second session's curves start there), the labels kept
     from ckgan.events import read_scalars
 

@@ -204,6 +204,41 @@ class CausalBEGAN(ImageGAN):
             return error
         return ops.square(ops.sigmoid(logits) - target)
 
+    def chance_label_loss(self) -> float:
+        """The real-image label loss of a Labeler that reads no image.
+
+        It says each label's rate in the label pool (as ``s + p (1 - 2s)``
+        with label smoothing), weighed as ``label_real`` weighs its terms.
+        """
+        rate = ops.mean(ops.cast(self.label_pool >= 0.5, "float32"), axis=0)
+        s = self.label_smoothing
+        guess = ops.clip(s + rate * (1.0 - 2.0 * s), 1e-6, 1.0 - 1e-6)
+        logits = ops.expand_dims(ops.log(guess) - ops.log(1.0 - guess), 0)
+        ones = ops.ones_like(logits)
+        zeros = ops.zeros_like(logits)
+        chance = rate * self.label_error(ones, logits) * self.label_weights(ones)
+        chance += (1.0 - rate) * self.label_error(zeros, logits) * self.label_weights(zeros)
+        return float(ops.convert_to_numpy(ops.mean(chance)))
+
+    def lost_labels(self, log):
+        """The Labeler lost the real images' labels: in the newest span ``label_real``
+        rose above a quarter of ``chance_label_loss`` after an earlier span had it
+        below a tenth. So began every break of this stage's quick preset seen
+        (synthfaces, rendered scenes): the generator's images shift, the Labeler
+        misreads real images, then ``l_t`` runs away. No run of the preset that
+        kept its labels crossed the quarter (at most 0.11 of chance on synthfaces)."""
+        if len(log) < 2:
+            return None
+        chance = self.chance_label_loss()
+        best = min(entry["label_real"] for entry in log[:-1])
+        now = log[-1]["label_real"]
+        if best < chance / 10 and now > chance / 4:
+            return (
+                f"the Labeler lost the real images' labels (label_real {now:.3g}, "
+                f"{best:.3g} at best, {chance:.3g} reading no image)"
+            )
+        return None
+
     def labeler_push(self, fake_labels, fake_logits, weights, label_fake):
         """The Labeler's term against the generator's images, weighed by ``l_t``.
 

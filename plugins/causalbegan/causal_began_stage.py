@@ -77,6 +77,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "labeler_batches": 1,
         "max_l_t": 1.0,
         "label_smoothing": 0.0,
+        "rollbacks": 2,
         "jit_compile": "auto",
     },
     # the reference code's settings
@@ -111,6 +112,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "labeler_batches": 1,
         "max_l_t": 1.0,
         "label_smoothing": 0.0,
+        "rollbacks": 0,
         "jit_compile": "auto",
     },
 }
@@ -166,6 +168,9 @@ class CausalBEGANStage(ImageStage):
             of 0 and 1 (0: the paper's), so that a Labeler that reads every
             real label right stops there instead of growing its logits
             without end (``CausalBEGAN``).
+        rollbacks: how many times a run may go back to its last healthy
+            checkpoint when the Labeler loses the real images' labels
+            (``CausalBEGAN.lost_labels``; 0: never, the paper's).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
@@ -189,12 +194,14 @@ class CausalBEGANStage(ImageStage):
         "label_weight": "[0, inf)",
         "max_l_t": "(0, 1]",
         "label_smoothing": "[0, 0.5)",
+        "rollbacks": "[0, inf)",
         "coarse_width": "[0, inf)",  # 0: width in every block
         "noise_dim": "[1, inf)", "width": "[1, inf)", "labeler_width": "[1, inf)",
         "code_dim": "[1, inf)",
     }  # fmt: skip
     #: options runs saved before them trained without, and the value in effect then
     added_options = {
+        "rollbacks": 0,
         "label_smoothing": 0.0,
         "max_l_t": 1.0,
         "labeler_batches": 1,
@@ -266,6 +273,7 @@ class CausalBEGANStage(ImageStage):
         labeler_batches: int | None = None,
         max_l_t: float | None = None,
         label_smoothing: float | None = None,
+        rollbacks: int | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):

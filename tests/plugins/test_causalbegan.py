@@ -290,3 +290,26 @@ def test_labeler_batches_give_the_labeler_more_real_images(tmp_path):
     stage.save(tmp_path)
     loaded = ImageStage.load(tmp_path)
     assert loaded.options["labeler_batches"] == loaded.model.labeler_batches == 2
+
+
+def test_lost_labels_when_the_labeler_falls_back_to_guessing():
+    model = CausalBEGANStage(NODES, **TINY).model
+    model.build_all()
+    pool = np.zeros(model.label_pool.shape, "float32")
+    pool[: len(pool) // 4, 0] = 1.0  # A: 1 in a quarter of the rows, B: 1 in half
+    pool[: len(pool) // 2, 1] = 1.0
+    model.label_pool.assign(pool)
+    entropy = [-(p * np.log(p) + (1 - p) * np.log(1 - p)) for p in (0.25, 0.5)]
+    chance = model.chance_label_loss()
+    np.testing.assert_allclose(chance, np.mean(entropy), rtol=1e-5)
+
+    def log(*values):
+        return [{"step": 250 * (i + 1), "label_real": v} for i, v in enumerate(values)]
+
+    assert model.lost_labels(log(0.4, 0.01, 0.3 * chance)) == (
+        f"the Labeler lost the real images' labels (label_real {0.3 * chance:.3g}, "
+        f"0.01 at best, {chance:.3g} reading no image)"
+    )
+    assert model.lost_labels(log(0.4, 0.01, 0.2 * chance)) is None  # a slip, not a loss
+    assert model.lost_labels(log(0.4, 0.3, 0.6 * chance)) is None  # it never learned
+    assert model.lost_labels(log(0.01)) is None
