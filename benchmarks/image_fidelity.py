@@ -357,6 +357,8 @@ def main(argv=None) -> None:
                 "train_seconds": round(train_s, 1),
                 "train_seconds_total": round(trained_s, 1),
                 "evaluate_seconds": round(eval_s, 1),
+                # where training went back to a healthy checkpoint (option rollbacks)
+                "rollbacks": json.loads((out / "metrics.json").read_text())["images"]["rollbacks"],
                 **summarise(result, stage),
             }
             before = out

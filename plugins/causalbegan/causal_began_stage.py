@@ -36,7 +36,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     #   spread 0.32-0.45 over four runs of two seeds. Trained on to 9000
     #   steps (about 20 minutes here) seed 1 meets every target of issue
     #   #11 and seed 0 all but rotation's spread (0.43); seed 0 then lost its
-    #   labels by 12000 when l_t ran away (max_l_t, not in a preset yet).
+    #   labels by 12000 when l_t ran away (max_l_t, not in a preset yet);
+    # - rollbacks 2: back two checkpoints when the Labeler loses the real
+    #   labels; seed 0 then reaches 12000 with every target but rotation's
+    #   spread (0.43), shapes seed 0 shown 0.92 vs 0.82 and FD 99 vs 201.
     # Tried without gain (loss weights, gamma_label 5, labeler_width 32, batch
     # 16, a margin per label, an ADC-style Labeler, labeler_augment off,
     # independent_rows, hidden, latent_constraint, an autoencoder that decodes
