@@ -508,7 +508,8 @@ def _callbacks():
                 save_variables(self.path, self.stage._state_groups(), header)
 
         def roll_back(self) -> int:
-            """Restore the last healthy checkpoint's state after a lost span; its step."""
+            """After a lost span, restore the healthy checkpoint before the one the
+            span began from (or that one, if no other is kept); returns its step."""
             step, why = self.lost
             if len(self.snapshots) > 1:  # the state that began the lost span may be doomed
                 self.snapshots.pop()

@@ -225,8 +225,9 @@ class CausalBEGAN(ImageGAN):
         rose above a quarter of ``chance_label_loss`` after an earlier span had it
         below a tenth. So began every break of this stage's quick preset seen
         (synthfaces, rendered scenes): the generator's images shift, the Labeler
-        misreads real images, then ``l_t`` runs away. No run of the preset that
-        kept its labels crossed the quarter (at most 0.11 of chance on synthfaces)."""
+        misreads real images, then ``l_t`` runs away. In the preset's runs of
+        sessions 20-24 it fired at those breaks only; synthfaces' ``label_real``
+        otherwise stayed at most 0.11 of chance."""
         if len(log) < 2:
             return None
         chance = self.chance_label_loss()
