@@ -39,7 +39,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     #   labels by 12000 when l_t ran away (max_l_t, not in a preset yet);
     # - rollbacks 2: back two checkpoints when the Labeler loses the real
     #   labels; seed 0 then reaches 12000 with every target but rotation's
-    #   spread (0.43), shapes seed 0 shown 0.92 vs 0.82 and FD 99 vs 201.
+    #   spread (0.43); shapes seeds 0 / 1 shown 0.92 / 0.94 vs 0.82 / 0.80,
+    #   FD 99 / 87 vs 201 / 338.
     # Tried without gain (loss weights, gamma_label 5, labeler_width 32, batch
     # 16, a margin per label, an ADC-style Labeler, labeler_augment off,
     # independent_rows, hidden, latent_constraint, an autoencoder that decodes
