@@ -358,6 +358,31 @@ class ImageStage:
         atomic_write_text(directory / CONFIG_FILE, json.dumps(config, indent=2))
 
     @classmethod
+    def from_config(cls, config: dict[str, Any], where: str | Path) -> ImageStage:
+        """A stage built, untrained, from a saved ``get_config()`` (``where`` names its file).
+
+        Options added since it was saved take the value in effect then
+        (``added_options``), so that a saved run trains and samples on as it did.
+        """
+        config = dict(config)
+        for key, value in cls.added_options.items():
+            config.setdefault(key, value)
+        for key, value in cls.removed_options.items():
+            if key in config and config.pop(key) != value:
+                raise CkganError(
+                    f"'{where}' was trained with option {key}, which this version of "
+                    f"the '{cls.kind}' image stage no longer has: load it with the ckgan "
+                    "that trained it"
+                )
+        try:
+            return cls(config.pop("nodes"), **config)
+        except (KeyError, TypeError) as e:
+            raise CkganError(
+                f"'{where}' does not fit the '{cls.kind}' image stage installed ({e}): "
+                "it was saved by another version"
+            ) from None
+
+    @classmethod
     def load(cls, directory: str | Path) -> ImageStage:
         directory = Path(directory)
         path = directory / CONFIG_FILE
@@ -374,21 +399,7 @@ class ImageStage:
             klass = get_registry().get("image", kind).load()
         else:
             klass = cls
-        for key, value in klass.added_options.items():
-            config.setdefault(key, value)
-        for key, value in klass.removed_options.items():
-            if key in config and config.pop(key) != value:
-                raise CkganError(
-                    f"'{path}' was trained with option {key}, which this version of the "
-                    f"'{kind}' image stage no longer has: load it with the ckgan that trained it"
-                )
-        try:
-            stage = klass(config.pop("nodes"), **config)
-        except (KeyError, TypeError) as e:
-            raise CkganError(
-                f"'{path}' does not fit the '{kind}' image stage installed ({e}): "
-                "it was saved by another version"
-            ) from None
+        stage = klass.from_config(config, path)
         header = read_header(directory / WEIGHTS_FILE, MODEL_FIX)
         if header.get("kind", kind) != kind:
             raise CkganError(

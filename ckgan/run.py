@@ -205,12 +205,17 @@ def train(
     )  # fmt: skip
     stage = None
     if stage_cls is not None:
-        size = {"size": config["size"]} if config["size"] else {}  # else the preset's
-        stage = _construct(
-            stage_cls, f"image stage '{config['image']}'", causal_graph.encoding.columns,
-            preset=config["preset"], **size, **config.get("image_options", {}),
-        )  # fmt: skip
+        saved = _began_with(out, config) if resume else None
+        if saved is not None:  # resumed as it began, whatever the presets say now
+            stage = stage_cls.from_config(*saved)
+        else:
+            size = {"size": config["size"]} if config["size"] else {}  # else the preset's
+            stage = _construct(
+                stage_cls, f"image stage '{config['image']}'", causal_graph.encoding.columns,
+                preset=config["preset"], **size, **config.get("image_options", {}),
+            )  # fmt: skip
         config["size"] = stage.size
+        config["image_stage"] = stage.get_config()
         if not config["image_steps"]:
             steps = stage.options.get("steps") or PRESETS[config["preset"]]["image_steps"]
             config["image_steps"] = int(steps)
@@ -286,6 +291,33 @@ def _with_data_states(graph: CausalGraph, dataset: Dataset) -> CausalGraph:
     if graph.declared_states:
         dataset.use_states(graph.declared_states)
     return graph.with_states(dataset.node_states(graph.nodes))
+
+
+def _began_with(out: Path, config: dict) -> tuple[dict, Path] | None:
+    """The image stage's options the run in ``out`` began with, and the file they are in.
+
+    Recorded in config.json since runs began keeping them, else in a finished
+    stage's own file; ``None`` for a run interrupted before either (the presets
+    of today fill in what its options do not say).
+    """
+    from .images import CONFIG_FILE
+
+    if isinstance(config.get("image_stage"), dict):
+        return config["image_stage"], out / CONFIG
+    path = out / "image" / CONFIG_FILE
+    if not path.is_file():
+        return None
+    try:
+        saved = json.loads(path.read_text())
+        kind, options = saved["kind"], dict(saved["config"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise CkganError(f"'{path}' is corrupt ({e}): restore the run folder from a copy") from None
+    if kind != config["image"]:
+        raise CkganError(
+            f"'{path}' holds a '{kind}' image stage, the run's config says '{config['image']}': "
+            "the folder is inconsistent"
+        )
+    return options, path
 
 
 def _construct(cls, what: str, *args, **options):

@@ -5,6 +5,7 @@ import json
 import h5py
 import numpy as np
 import pytest
+from ckgan_plugins.causalgan.causal_gan_stage import PRESETS
 from click.testing import CliRunner
 from fakes.images import TinyFaces
 
@@ -91,6 +92,8 @@ def test_resume_after_an_interruption(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "--resume" in result.output
 
     monkeypatch.setattr(ckgan.viz, "save_grid", real_save_grid)
+    # a preset that changed since the run began does not change the run
+    monkeypatch.setitem(PRESETS["quick"], "ema_decay", 0.5)
     left = out / "samples" / ".step0000002.png.kill9.tmp"  # what a kill mid-write leaves
     left.parent.mkdir(exist_ok=True)
     left.write_bytes(b"")
@@ -109,11 +112,12 @@ def test_resume_after_an_interruption(tmp_path, monkeypatch):
     label_log = json.loads((out / "label_log.json").read_text())
     assert [step for step, _ in read_scalars(labels_file)] == [e["step"] for e in label_log]
     assert json.loads((out / "config.json").read_text())["status"] == "done"
+    assert Run(out).image_stage.options["ema_decay"] == 0.999
     result = invoke("run", "--resume", out)
     assert result.exit_code == 1 and "nothing to resume" in result.output
 
 
-def test_a_finished_run_trains_on_with_more_image_steps(tmp_path):
+def test_a_finished_run_trains_on_with_more_image_steps(tmp_path, monkeypatch):
     out = tmp_path / "run"
     result = invoke(*TRAIN, "--image-steps", 2, "--checkpoint-every", 2, "--out", out)
     assert result.exit_code == 0, result.output
@@ -129,10 +133,22 @@ def test_a_finished_run_trains_on_with_more_image_steps(tmp_path):
     result = invoke("run", "--resume", out)
     assert result.exit_code == 1 and "--image-steps above 2" in result.output
 
+    # as a run saved before config.json recorded the stage's options: image_stage.json
+    # says what it trained with (an option added since: the value in effect then)
+    config = json.loads((out / "config.json").read_text())
+    began = config.pop("image_stage")
+    (out / "config.json").write_text(json.dumps(config))
+    saved = json.loads((out / "image" / "image_stage.json").read_text())
+    del saved["config"]["labeler_batches"]
+    (out / "image" / "image_stage.json").write_text(json.dumps(saved))
+    assert PRESETS["quick"]["labeler_batches"] == 2
+    monkeypatch.setitem(PRESETS["quick"], "ema_decay", 0.5)
     result = invoke("run", "--resume", out, "--image-steps", 4, "--quiet")
     assert result.exit_code == 0, result.output
     config = json.loads((out / "config.json").read_text())
     assert config["status"] == "done" and config["image_steps"] == 4
+    assert config["image_stage"] == {**began, "labeler_batches": 1}
+    assert Run(out).image_stage.options["ema_decay"] == 0.999
     assert [entry["step"] for entry in json.loads((out / "image_log.json").read_text())] == [2, 4]
     images = json.loads((out / "metrics.json").read_text())["images"]
     assert images["steps"] == 4 and images["rollbacks"] == []
