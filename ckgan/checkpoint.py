@@ -44,6 +44,7 @@ def save_variables(
 
 #: what to do about a corrupt training checkpoint (a model file passes its own ``fix``)
 CHECKPOINT_FIX = "delete it to restart this stage from its first step, or restore it from a copy"
+NO_CHECKPOINT = "restore it from a copy, or train this stage again from its first step"
 
 
 def read_header(path: str | Path, fix: str = CHECKPOINT_FIX) -> dict[str, Any]:
@@ -51,12 +52,12 @@ def read_header(path: str | Path, fix: str = CHECKPOINT_FIX) -> dict[str, Any]:
     import h5py
 
     path = Path(path)
-    if not path.is_file():
-        raise CkganError(f"'{path}' is missing: {fix}")
+    if not path.is_file():  # nothing to delete: the stage can only start over
+        raise CkganError(f"'{path}' is missing: {NO_CHECKPOINT if fix == CHECKPOINT_FIX else fix}")
     try:
         with h5py.File(path, "r") as f:
             if f.attrs.get("format") != FORMAT:
-                raise CkganError(f"'{path}' is not a ckgan checkpoint")
+                raise CkganError(f"'{path}' is not a ckgan checkpoint: {fix}")
             return json.loads(f.attrs["header"])
     except (OSError, KeyError, ValueError) as e:
         raise CkganError(f"'{path}' is corrupt ({type(e).__name__}): {fix}") from None

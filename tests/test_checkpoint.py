@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from ckgan import CkganError
-from ckgan.checkpoint import load_variables, read_header, save_variables
+from ckgan.checkpoint import (
+    CHECKPOINT_FIX,
+    NO_CHECKPOINT,
+    load_variables,
+    read_header,
+    save_variables,
+)
 
 
 def variables(*shapes, value=0.0):
@@ -54,8 +60,10 @@ def test_damaged_files_are_clear_errors(tmp_path, damage):
             f.create_dataset("x", data=[1, 2])
     else:
         path.unlink()
-    with pytest.raises(CkganError, match="corrupt|not a ckgan checkpoint|missing"):
+    with pytest.raises(CkganError, match="corrupt|not a ckgan checkpoint|missing") as e:
         load_variables(path, {"model": variables((64, 64))})
+    # each says what to do: a file that is not there cannot be deleted
+    assert str(e.value).endswith(NO_CHECKPOINT if damage == "missing" else CHECKPOINT_FIX)
 
 
 def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path):
