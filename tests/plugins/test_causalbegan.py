@@ -8,7 +8,7 @@ import pytest
 from ckgan_plugins.causalbegan.began_autoencoder import BEGANAutoencoder
 from ckgan_plugins.causalbegan.began_decoder import BEGANDecoder
 from ckgan_plugins.causalbegan.began_encoder import BEGANEncoder
-from ckgan_plugins.causalbegan.causal_began_stage import CausalBEGANStage
+from ckgan_plugins.causalbegan.causal_began_stage import PRESETS, CausalBEGANStage
 from fakes.images import Blocks, UniformLabels, spy_batches
 
 from ckgan import CausalGraph, CkganError
@@ -77,7 +77,8 @@ def test_config_round_trip_and_presets():
     stage = CausalBEGANStage(NODES, **TINY, beta_1=0.5)
     config = stage.get_config()
     assert json.loads(json.dumps(config)) == config
-    assert config["beta_1"] == 0.5 and config["gamma"] == 1.0 and config["preset"] == "quick"
+    assert config["beta_1"] == 0.5 and config["preset"] == "quick"
+    assert config["gamma"] == PRESETS["quick"]["gamma"] != PRESETS["paper"]["gamma"]
     again = CausalBEGANStage(config.pop("nodes"), **config)
     assert again.get_config() == stage.get_config()
     paper = CausalBEGANStage(NODES, preset="paper")
@@ -169,13 +170,15 @@ def test_minibatch_std_sees_only_its_own_group_and_trains():
 
 
 def test_crossentropy_labels_push_where_the_labeler_is_sure_it_is_wrong():
-    stage = CausalBEGANStage(NODES, **TINY, label_loss="crossentropy")
+    hard = {"label_smoothing": 0.0}  # the cross-entropy of hard labels
+    stage = CausalBEGANStage(NODES, **TINY, label_loss="crossentropy", **hard)
     model = stage.model
     wrong = np.array([[-8.0, 8.0]], "float32")  # sure of A=0, B=1
     labels = np.array([[1.0, 0.0]], "float32")
     error = np.asarray(model.label_error(labels, wrong))
     np.testing.assert_allclose(error, [[8.0 + np.log1p(np.exp(-8.0))] * 2], rtol=1e-5)
-    squared = CausalBEGANStage(NODES, **TINY, label_loss="squared").model.label_error(labels, wrong)
+    squared = CausalBEGANStage(NODES, **TINY, label_loss="squared", **hard).model
+    squared = squared.label_error(labels, wrong)
     np.testing.assert_allclose(np.asarray(squared), (1 / (1 + np.exp(-8.0))) ** 2, rtol=1e-5)
     log = stage.fit(HALVES, UniformLabels(), steps=2, verbose=0)
     assert np.isfinite(log[-1]["label_fake"]) and log[-1]["label_real"] > 0
@@ -188,7 +191,7 @@ def test_crossentropy_labels_push_where_the_labeler_is_sure_it_is_wrong():
     assert float(model.labeler_push(labels, wrong, ones, 0.0)) == pytest.approx(
         np.log1p(np.exp(-8.0)), rel=1e-4
     )
-    paper = CausalBEGANStage(NODES, **TINY, label_loss="squared").model
+    paper = CausalBEGANStage(NODES, **TINY, label_loss="squared", **hard).model
     assert paper.labeler_push(labels, wrong, ones, 0.3) == -0.3
     with pytest.raises(CkganError, match="label_loss"):
         CausalBEGANStage(NODES, label_loss="hinge")
