@@ -388,11 +388,7 @@ class ImageStage:
         path = directory / CONFIG_FILE
         if not path.is_file():
             raise CkganError(f"no image stage in '{directory}' (missing {CONFIG_FILE})")
-        try:
-            saved = json.loads(path.read_text())
-            kind, config = saved["kind"], dict(saved["config"])
-        except (ValueError, KeyError, TypeError) as e:
-            raise CkganError(f"'{path}' is corrupt ({e})") from None
+        kind, config = read_config(path)
         if cls is ImageStage:
             from .plugins import get_registry
 
@@ -408,6 +404,15 @@ class ImageStage:
             )
         load_variables(directory / WEIGHTS_FILE, stage._state_groups(), MODEL_FIX)
         return stage
+
+
+def read_config(path: str | Path) -> tuple[str, dict[str, Any]]:
+    """``(kind, config)`` of a saved stage's ``CONFIG_FILE``; a clear error if corrupt."""
+    try:
+        saved = json.loads(Path(path).read_text())
+        return saved["kind"], dict(saved["config"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise CkganError(f"'{path}' is corrupt ({e})") from None
 
 
 def _segments(step: int, steps: int, every: int) -> list[tuple[int, int]]:

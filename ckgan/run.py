@@ -300,18 +300,14 @@ def _began_with(out: Path, config: dict) -> tuple[dict, Path] | None:
     stage's own file; ``None`` for a run interrupted before either (the presets
     of today fill in what its options do not say).
     """
-    from .images import CONFIG_FILE
+    from .images import CONFIG_FILE, read_config
 
     if isinstance(config.get("image_stage"), dict):
         return config["image_stage"], out / CONFIG
     path = out / "image" / CONFIG_FILE
     if not path.is_file():
         return None
-    try:
-        saved = json.loads(path.read_text())
-        kind, options = saved["kind"], dict(saved["config"])
-    except (ValueError, KeyError, TypeError) as e:
-        raise CkganError(f"'{path}' is corrupt ({e}): restore the run folder from a copy") from None
+    kind, options = read_config(path)
     if kind != config["image"]:
         raise CkganError(
             f"'{path}' holds a '{kind}' image stage, the run's config says '{config['image']}': "
