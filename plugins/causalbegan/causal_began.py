@@ -88,7 +88,7 @@ class CausalBEGAN(ImageGAN):
         "learning_rate", "beta_1", "beta_2", "lr_halve_every", "gamma", "gamma_label",
         "zeta", "lambda_k", "lambda_l", "lambda_z", "mode_seeking", "labeler_learning_rate",
         "balance_labels", "labeler_augment", "label_loss", "label_weight", "max_l_t",
-        "label_smoothing", "independent_rows", "column_groups",
+        "label_smoothing",
     )  # fmt: skip
     metric_names = (
         "d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "label_fake",
@@ -124,8 +124,6 @@ class CausalBEGAN(ImageGAN):
         label_weight: float = 0.0,
         max_l_t: float = 1.0,
         label_smoothing: float = 0.0,
-        independent_rows: float = 0.0,
-        column_groups=None,
         **kwargs,
     ):
         super().__init__(
@@ -140,8 +138,6 @@ class CausalBEGAN(ImageGAN):
             pool_size,
             ema_decay,
             seed,
-            independent_rows=independent_rows,
-            column_groups=column_groups,
             **kwargs,
         )
         self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
@@ -258,13 +254,13 @@ class CausalBEGAN(ImageGAN):
         return -label_fake
 
     def generator_inputs(self, batch: int):
-        """``(inputs, labels)``: labels drawn as ``draw_batch_labels`` draws them, then z.
+        """``(inputs, labels)``: labels drawn from the pool and rounded, then z.
 
         With mode seeking, the second half of the batch repeats the first
         half's labels with other z.
         """
         rows = (batch + 1) // 2 if self.mode_seeking else batch
-        labels = self.draw_batch_labels(rows)
+        labels = self.draw_labels(rows)
         if self.mode_seeking:
             labels = ops.concatenate([labels, labels], axis=0)[:batch]
         z = keras.random.uniform((batch, self.noise_dim), -1.0, 1.0, seed=self.seed_generator)

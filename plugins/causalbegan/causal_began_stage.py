@@ -9,7 +9,7 @@ import keras
 import numpy as np
 
 from ckgan import CkganError
-from ckgan.images import LABEL_POOL, ImageStage, column_groups
+from ckgan.images import LABEL_POOL, ImageStage
 
 from .began_autoencoder import BEGANAutoencoder
 from .began_decoder import BEGANDecoder
@@ -92,7 +92,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "max_l_t": 1.0,
         "label_smoothing": 0.05,
         "rollbacks": 2,
-        "independent_rows": 0.0,
         "jit_compile": "auto",
     },
     # the reference code's settings
@@ -128,7 +127,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "max_l_t": 1.0,
         "label_smoothing": 0.0,
         "rollbacks": 0,
-        "independent_rows": 0.0,
         "jit_compile": "auto",
     },
 }
@@ -188,9 +186,6 @@ class CausalBEGANStage(ImageStage):
         rollbacks: how many times a run may go back to its last healthy
             checkpoint when the Labeler loses the real images' labels
             (``CausalBEGAN.lost_labels``; 0: never, the paper's).
-        independent_rows: the share of each generator batch asking for
-            labels drawn with independent nodes, combinations the data
-            hardly hold (0: every row from the pool, the paper's).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
@@ -215,14 +210,12 @@ class CausalBEGANStage(ImageStage):
         "max_l_t": "(0, 1]",
         "label_smoothing": "[0, 0.5)",
         "rollbacks": "[0, inf)",
-        "independent_rows": "[0, 1)",
         "coarse_width": "[0, inf)",  # 0: width in every block
         "noise_dim": "[1, inf)", "width": "[1, inf)", "labeler_width": "[1, inf)",
         "code_dim": "[1, inf)",
     }  # fmt: skip
     #: options runs saved before them trained without, and the value in effect then
     added_options = {
-        "independent_rows": 0.0,
         "rollbacks": 0,
         "label_smoothing": 0.0,
         "max_l_t": 1.0,
@@ -241,8 +234,7 @@ class CausalBEGANStage(ImageStage):
     #: to help here
     #: independent_rows 0.25 (synthfaces, seed 0, 3000 steps, 2026-12-03): do(Bald=1)
     #: 0.21 against 0.46 without, agreement 0.853 against 0.844, Male 0.69 against
-    #: 0.72: no gain on the labels (it helps causalgan, which keeps it); removed, back
-    #: since 2026-12-07 on the trusted Labeler of label_smoothing (benchmarks/README.md)
+    #: 0.72: no gain on the labels (it helps causalgan, which keeps it); removed
     #: hidden (an ELU layer before the generator's projection), 3000 steps, 2026-11-28:
     #: 256 units took FD 64 -> 25 but head_x's spread 0.65 -> 0.34 and rotation's 0.51
     #: -> 0.34; alone, head_x 0.23-0.38; never in a preset; removed
@@ -258,6 +250,7 @@ class CausalBEGANStage(ImageStage):
         "latent_constraint": 0.0,
         "decorrelate": 0.0,
         "do_fraction": 0.0,
+        "independent_rows": 0.0,
     }
 
     def __init__(
@@ -296,7 +289,6 @@ class CausalBEGANStage(ImageStage):
         max_l_t: float | None = None,
         label_smoothing: float | None = None,
         rollbacks: int | None = None,
-        independent_rows: float | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
@@ -352,8 +344,6 @@ class CausalBEGANStage(ImageStage):
             labeler_batches=int(o.get("labeler_batches", 1)),
             max_l_t=float(o.get("max_l_t", 1.0)),
             label_smoothing=float(o.get("label_smoothing", 0.0)),
-            independent_rows=float(o.get("independent_rows", 0.0)),
-            column_groups=column_groups(self.nodes),
             name="causal_began",
         )
 

@@ -123,35 +123,11 @@ def test_mode_seeking_pairs_labels_with_other_noise_and_trains():
         CausalBEGANStage(NODES, mode_seeking=-1)
 
 
-def test_independent_rows_reach_the_generator_and_keep_mode_seekings_pairs(tmp_path):
-    stage = CausalBEGANStage(NODES, **TINY, mode_seeking=0.05, independent_rows=0.5)
-    model = stage.model
-    model.build_all()
-    pool = np.zeros(tuple(model.label_pool.shape), "float32")
-    pool[::2] = 1  # A = B in every row: the pool never holds (1, 0) or (0, 1)
-    model.label_pool.assign(pool)
-    mixed = 0
-    for _ in range(50):
-        inputs, labels = (np.asarray(t) for t in model.generator_inputs(8))
-        np.testing.assert_array_equal(labels[:4], labels[4:])  # pairs still share labels
-        np.testing.assert_array_equal(labels[:2, 0], labels[:2, 1])  # pooled rows
-        mixed += int((labels[2:4, 0] != labels[2:4, 1]).sum())
-    assert 30 < mixed < 70  # 2 independent rows a batch, half of them mixed: 50 expected
-    log = stage.fit(HALVES, UniformLabels(), steps=2, verbose=0)
-    assert np.isfinite(log[-1]["g_loss"])
-    stage.save(tmp_path)
-    loaded = ImageStage.load(tmp_path)
-    assert loaded.options["independent_rows"] == 0.5 and loaded.model.independent_rows == 0.5
-    assert loaded.model.column_groups == [0, 1]
-    assert PRESETS["paper"]["independent_rows"] == 0
-    with pytest.raises(CkganError, match="independent_rows"):
-        CausalBEGANStage(NODES, independent_rows=1.0)
-
-
 @pytest.mark.parametrize(
     ("option", "used"),
     [
         ("latent_constraint", 0.1),
+        ("independent_rows", 0.25),
         ("hidden", 256),
         ("conditional_autoencoder", True),
     ],
