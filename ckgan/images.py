@@ -412,7 +412,10 @@ def read_config(path: str | Path) -> tuple[str, dict[str, Any]]:
         saved = json.loads(Path(path).read_text())
         return saved["kind"], dict(saved["config"])
     except (ValueError, KeyError, TypeError) as e:
-        raise CkganError(f"'{path}' is corrupt ({e})") from None
+        raise CkganError(
+            f"'{path}' is corrupt ({e}): restore the run folder from a copy, "
+            "or train its image stage again"
+        ) from None
 
 
 def _segments(step: int, steps: int, every: int) -> list[tuple[int, int]]:
