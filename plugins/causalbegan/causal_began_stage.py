@@ -91,6 +91,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "label_weight": 0.1,
         "labeler_batches": 1,
         "max_l_t": 1.0,
+        "min_l_t": 0.0,
         "label_smoothing": 0.05,
         "rollbacks": 2,
         "jit_compile": "auto",
@@ -126,6 +127,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "label_weight": 0.0,
         "labeler_batches": 1,
         "max_l_t": 1.0,
+        "min_l_t": 0.0,
         "label_smoothing": 0.0,
         "rollbacks": 0,
         "jit_compile": "auto",
@@ -180,6 +182,8 @@ class CausalBEGANStage(ImageStage):
         max_l_t: the most the Labeler's margin weight ``l_t`` may reach (1:
             the paper's); a lower cap keeps a slip of the Labeler on real
             images from running away (``CausalBEGAN``).
+        min_l_t: the least ``l_t`` may fall to (0: the paper's), so that the
+            Labeler keeps learning from the generator's images (``CausalBEGAN``).
         label_smoothing: the label terms aim at ``s`` and ``1 - s`` instead
             of 0 and 1 (0: the paper's), so that a Labeler that reads every
             real label right stops there instead of growing its logits
@@ -209,6 +213,7 @@ class CausalBEGANStage(ImageStage):
         "label_loss": ("squared", "crossentropy"),
         "label_weight": "[0, inf)",
         "max_l_t": "(0, 1]",
+        "min_l_t": "[0, 1]",
         "label_smoothing": "[0, 0.5)",
         "rollbacks": "[0, inf)",
         "coarse_width": "[0, inf)",  # 0: width in every block
@@ -217,6 +222,7 @@ class CausalBEGANStage(ImageStage):
     }  # fmt: skip
     #: options runs saved before them trained without, and the value in effect then
     added_options = {
+        "min_l_t": 0.0,
         "rollbacks": 0,
         "label_smoothing": 0.0,
         "max_l_t": 1.0,
@@ -292,6 +298,7 @@ class CausalBEGANStage(ImageStage):
         label_weight: float | None = None,
         labeler_batches: int | None = None,
         max_l_t: float | None = None,
+        min_l_t: float | None = None,
         label_smoothing: float | None = None,
         rollbacks: int | None = None,
         jit_compile: bool | str | None = None,
@@ -304,6 +311,11 @@ class CausalBEGANStage(ImageStage):
             raise CkganError("option mode_seeking must be 0 (off) or positive")
         if float(options["labeler_learning_rate"]) < 0:
             raise CkganError("option labeler_learning_rate must be 0 (the shared rate) or positive")
+        if float(options["min_l_t"]) > float(options["max_l_t"]):
+            raise CkganError(
+                f"option min_l_t ({options['min_l_t']}) must not exceed max_l_t "
+                f"({options['max_l_t']}): lower min_l_t or raise max_l_t"
+            )
         super().__init__(nodes, size, **options)
 
     def build_model(self) -> CausalBEGAN:
@@ -348,6 +360,7 @@ class CausalBEGANStage(ImageStage):
             label_weight=float(o.get("label_weight", 0.0)),
             labeler_batches=int(o.get("labeler_batches", 1)),
             max_l_t=float(o.get("max_l_t", 1.0)),
+            min_l_t=float(o.get("min_l_t", 0.0)),
             label_smoothing=float(o.get("label_smoothing", 0.0)),
             name="causal_began",
         )
