@@ -73,11 +73,6 @@ class CausalBEGAN(ImageGAN):
             labels being too easy and ``l_t`` climbs, which pushes the Labeler
             further from the real labels: on synthfaces this ran ``l_t`` to 1
             and wrecked the labels twice, at steps 6500 and 10750.
-        min_l_t: the least ``l_t`` may fall to (0: the paper's clip). With a
-            Labeler that reads real images well, ``b_l`` stays negative and
-            ``l_t`` sits at 0 (shapes, from step 750 on), so the Labeler never
-            learns from the generator's images and stays lenient on hybrids it
-            never saw; a floor keeps it looking at them.
         label_smoothing: every label term reads a label ``l`` as ``s + l (1 -
             2s)`` and measures the distance to it (cross-entropy less the
             target's entropy, so a perfect reading still costs 0). 0: the
@@ -93,7 +88,7 @@ class CausalBEGAN(ImageGAN):
         "learning_rate", "beta_1", "beta_2", "lr_halve_every", "gamma", "gamma_label",
         "zeta", "lambda_k", "lambda_l", "lambda_z", "mode_seeking", "labeler_learning_rate",
         "balance_labels", "labeler_augment", "label_loss", "label_weight", "max_l_t",
-        "min_l_t", "label_smoothing",
+        "label_smoothing",
     )  # fmt: skip
     metric_names = (
         "d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "label_fake",
@@ -128,7 +123,6 @@ class CausalBEGAN(ImageGAN):
         label_loss: str = "squared",
         label_weight: float = 0.0,
         max_l_t: float = 1.0,
-        min_l_t: float = 0.0,
         label_smoothing: float = 0.0,
         **kwargs,
     ):
@@ -152,12 +146,10 @@ class CausalBEGAN(ImageGAN):
         self.lambda_k, self.lambda_l = float(lambda_k), float(lambda_l)
         self.lambda_z = float(lambda_z)
         self.mode_seeking = float(mode_seeking)
-        self.max_l_t, self.min_l_t = float(max_l_t), float(min_l_t)
-        if not 0.0 <= self.min_l_t <= self.max_l_t:
-            raise ValueError(f"min_l_t must lie in [0, max_l_t {self.max_l_t}], got {min_l_t}")
+        self.max_l_t = float(max_l_t)
         self.label_smoothing = float(label_smoothing)
         self.k_t = keras.Variable(0.0, trainable=False, name="k_t")
-        self.l_t = keras.Variable(self.min_l_t, trainable=False, name="l_t")
+        self.l_t = keras.Variable(0.0, trainable=False, name="l_t")
         self.z_t = keras.Variable(0.0, trainable=False, name="z_t")
 
         self.labeler_learning_rate = float(labeler_learning_rate)
@@ -336,7 +328,7 @@ class CausalBEGAN(ImageGAN):
         b_l = self.gamma_label * label_real - label_fake
         b_z = self.zeta * ops.relu(b_k) - ops.relu(b_l)
         self.k_t.assign(ops.clip(k_t + self.lambda_k * b_k, 0.0, 1.0))
-        self.l_t.assign(ops.clip(l_t + self.lambda_l * b_l, self.min_l_t, self.max_l_t))
+        self.l_t.assign(ops.clip(l_t + self.lambda_l * b_l, 0.0, self.max_l_t))
         self.z_t.assign(ops.clip(z_t + self.lambda_z * b_z, 0.0, 1.0))
 
         self.end_step()

@@ -130,6 +130,7 @@ def test_mode_seeking_pairs_labels_with_other_noise_and_trains():
         ("independent_rows", 0.25),
         ("hidden", 256),
         ("conditional_autoencoder", True),
+        ("min_l_t", 0.01),
     ],
 )
 def test_a_run_saved_with_a_removed_option_loads_when_it_was_off(trained, tmp_path, option, used):
@@ -247,18 +248,6 @@ def test_max_l_t_caps_the_labelers_margin_weight():
     assert CausalBEGANStage(NODES, preset="paper").options["max_l_t"] == 1.0
     with pytest.raises(CkganError, match="max_l_t"):
         CausalBEGANStage(NODES, max_l_t=0)
-
-
-def test_min_l_t_keeps_the_labeler_learning_from_the_fakes():
-    # gamma_label 1e-6 makes b_l about -label_fake, so one step would take l_t below 0
-    for floor in (0.0, 0.3):
-        stage = CausalBEGANStage(NODES, **TINY, gamma_label=1e-6, lambda_l=1.0, min_l_t=floor)
-        assert float(stage.model.l_t) == pytest.approx(floor)  # from the first step on
-        (entry,) = stage.fit(HALVES, UniformLabels(), steps=1, verbose=0)
-        assert entry["label_fake"] > 0 and entry["l_t"] == pytest.approx(floor)
-    assert CausalBEGANStage(NODES, preset="paper").options["min_l_t"] == 0.0
-    with pytest.raises(CkganError, match="min_l_t .* max_l_t"):
-        CausalBEGANStage(NODES, min_l_t=0.5, max_l_t=0.2)
 
 
 def test_a_tapered_generator_is_wide_where_the_layout_is_decided_and_round_trips(tmp_path):
