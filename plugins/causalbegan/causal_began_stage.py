@@ -161,7 +161,7 @@ class CausalBEGANStage(ImageStage):
         batch_size: images per step (``fit``'s default).
         steps: training steps a run takes by default (``ckgan run``).
         gamma, gamma_label, zeta: the margins. ``gamma`` is how much worse
-            than real images the fakes may reconstruct (quick 1.0, paper 0.5).
+            than real images the fakes may reconstruct (each preset's in ``PRESETS``).
         lambda_k, lambda_l, lambda_z: the rates of ``k_t``, ``l_t``, ``z_t``.
         ema_decay: of the sampling generator's moving average.
         mode_seeking: weight of the mode-seeking term (Mao et al. 2019) that
