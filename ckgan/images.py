@@ -216,7 +216,9 @@ class ImageStage:
         which the model says it lost what its critics had learned
         (``lost_labels``) is undone, up to N times a run: training goes back
         two checkpoints and on with other batches, with a
-        ``TrainingWarning`` (``self.rollbacks`` lists them). ``batch_size``
+        ``TrainingWarning`` (``self.rollbacks`` lists them); with
+        ``rollback_refill`` R, up to N times in any R steps instead (a
+        step-back comes back R steps after the step it undid). ``batch_size``
         and ``jit_compile`` default to the stage's options (else 64 and
         ``"auto"``).
         """
@@ -266,8 +268,9 @@ class ImageStage:
         guard = nan_guard()
         saver = checkpointer(self, ckpt, steps, log, on_checkpoint, guard, on_log)
         saver.rollbacks = rollbacks
-        rollbacks_left = int(self.options.get("rollbacks", 0)) - len(rollbacks)
-        if rollbacks_left > 0:
+        saver.allowed = int(self.options.get("rollbacks", 0))
+        saver.refill = int(self.options.get("rollback_refill", 0))
+        if saver.allowed > 0:
             saver.snapshots.append((step, _snapshot(self._state_groups())))
         salt = 0  # moves the data order on after each step back
         start = time.perf_counter()
@@ -278,7 +281,6 @@ class ImageStage:
             epochs, per_epoch = _segments(step, steps, checkpoint_every)[0]
             guard.start = saver.start = step
             guard.per_epoch = saver.per_epoch = per_epoch
-            saver.may_roll_back = rollbacks_left > 0
             model.fit(
                 self._pipeline(dataset, batch_size, seed + step + salt),
                 epochs=epochs,
@@ -297,7 +299,6 @@ class ImageStage:
                 step += epochs * per_epoch
                 continue
             step = saver.roll_back()
-            rollbacks_left -= 1
             salt += 1_000_003
         if log:
             log[-1]["seconds_this_session"] = time.perf_counter() - start
@@ -473,8 +474,8 @@ def _callbacks():
 
         Weights that are not finite stop training like a NaN metric does
         (a NaN can hide from the losses: NaN input pixels were seen to leave them
-        finite while the weights went NaN). With ``may_roll_back``, a span
-        whose log the model calls lost (``lost_labels``) is neither logged nor
+        finite while the weights went NaN). While a step-back is left
+        (``left``), a span whose log the model calls lost (``lost_labels``) is neither logged nor
         saved: training stops there and ``roll_back`` restores the state of
         the healthy checkpoint before the one the lost span began from (kept
         in memory): on synthfaces a run that went back one span lost its
@@ -487,7 +488,7 @@ def _callbacks():
             self.log, self.on_checkpoint, self.guard = log, on_checkpoint, guard
             self.on_log = on_log
             self.start = self.per_epoch = 0
-            self.may_roll_back = False
+            self.allowed = self.refill = 0  # options rollbacks and rollback_refill
             self.lost: tuple[int, str] | None = None
             self.rollbacks: list[dict[str, Any]] = []
             self.snapshots: deque = deque(maxlen=3)  # (step, values) of healthy checkpoints
@@ -504,7 +505,7 @@ def _callbacks():
                     self.model.stop_training = True
                     return
             entry = {"step": step, **{k: float(v) for k, v in (logs or {}).items()}}
-            if self.may_roll_back:
+            if self.left(step) > 0:
                 why = self.model.lost_labels([*self.log, entry])
                 if why:
                     self.lost = (step, why)
@@ -512,12 +513,19 @@ def _callbacks():
                     return
             self.log.append(entry)
             self._save(step)
-            if self.may_roll_back:
+            if self.allowed > 0:
                 self.snapshots.append((step, _snapshot(self.stage._state_groups())))
             if self.on_log is not None:
                 self.on_log(entry)
             if self.on_checkpoint is not None:
                 self.on_checkpoint(self.stage, step)
+
+        def left(self, step: int) -> int:
+            """Step-backs left for the span that ends at ``step``: ``rollbacks``
+            less those taken, or with ``rollback_refill`` R those taken at a
+            step less than R before."""
+            spent = [r for r in self.rollbacks if not self.refill or step - r["step"] < self.refill]
+            return self.allowed - len(spent)
 
         def _save(self, step):
             if self.path is not None:
@@ -537,10 +545,12 @@ def _callbacks():
             self.log[:] = [entry for entry in self.log if entry["step"] <= to]
             self.rollbacks.append({"step": step, "to": to, "why": why})
             self._save(to)
+            per = f" in {self.refill} steps" if self.refill else ""
             warnings.warn(
                 f"image stage, step {step}: {why}; training went back to step {to} "
-                f"and on with other batches (step-back {len(self.rollbacks)} of "
-                f"{self.stage.options.get('rollbacks', 0)}, option rollbacks)",
+                f"and on with other batches (step-back {len(self.rollbacks)}, "
+                f"{self.left(step)} of {self.allowed}{per} left, options rollbacks "
+                "and rollback_refill)",
                 TrainingWarning,
                 stacklevel=2,
             )

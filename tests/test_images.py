@@ -233,6 +233,20 @@ def test_a_lost_span_goes_back_to_the_last_healthy_checkpoint(tmp_path):
     assert [r["step"] for r in resumed.rollbacks] == [6]
 
 
+def test_a_spent_step_back_comes_back_after_rollback_refill_steps(tmp_path):
+    # spent at step 6: asked again from step 12 on (6 steps later), not before
+    stage = TinyStage(NODES, rollbacks=1, rollback_refill=6, lose_at=[6, 12])
+    with pytest.warns(TrainingWarning, match=r"0 of 1 in 6 steps left"):
+        log = fit(stage, tmp_path / "refill", 16)
+    assert [(r["step"], r["to"]) for r in stage.rollbacks] == [(6, 2), (12, 8)]
+    assert [e["step"] for e in log] == [2, 4, 6, 8, 10, 12, 14, 16]
+    # without the refill the one step-back is spent for good
+    once = TinyStage(NODES, rollbacks=1, lose_at=[6, 12])
+    with pytest.warns(TrainingWarning):
+        fit(once, tmp_path / "once", 16)
+    assert [(r["step"], r["to"]) for r in once.rollbacks] == [(6, 2)]
+
+
 def fit_stage(folder, steps):
     """The generator's first weights after ``steps`` steps of a stage without step-backs."""
     stage = TinyStage(NODES)

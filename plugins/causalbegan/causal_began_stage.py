@@ -93,6 +93,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "max_l_t": 1.0,
         "label_smoothing": 0.05,
         "rollbacks": 2,
+        "rollback_refill": 0,
         "jit_compile": "auto",
     },
     # the reference code's settings
@@ -128,6 +129,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "max_l_t": 1.0,
         "label_smoothing": 0.0,
         "rollbacks": 0,
+        "rollback_refill": 0,
         "jit_compile": "auto",
     },
 }
@@ -187,6 +189,9 @@ class CausalBEGANStage(ImageStage):
         rollbacks: how many times a run may go back to its last healthy
             checkpoint when the Labeler loses the real images' labels
             (``CausalBEGAN.lost_labels``; 0: never, the paper's).
+        rollback_refill: a step-back taken comes back after this many steps,
+            so that ``rollbacks`` bounds the step-backs in any such stretch
+            rather than in the whole run (0: never comes back).
         jit_compile: XLA for training (``"auto"``: with a GPU only).
     """
 
@@ -211,12 +216,14 @@ class CausalBEGANStage(ImageStage):
         "max_l_t": "(0, 1]",
         "label_smoothing": "[0, 0.5)",
         "rollbacks": "[0, inf)",
+        "rollback_refill": "[0, inf)",
         "coarse_width": "[0, inf)",  # 0: width in every block
         "noise_dim": "[1, inf)", "width": "[1, inf)", "labeler_width": "[1, inf)",
         "code_dim": "[1, inf)",
     }  # fmt: skip
     #: options runs saved before them trained without, and the value in effect then
     added_options = {
+        "rollback_refill": 0,
         "rollbacks": 0,
         "label_smoothing": 0.0,
         "max_l_t": 1.0,
@@ -301,6 +308,7 @@ class CausalBEGANStage(ImageStage):
         max_l_t: float | None = None,
         label_smoothing: float | None = None,
         rollbacks: int | None = None,
+        rollback_refill: int | None = None,
         jit_compile: bool | str | None = None,
         **extra: Any,
     ):
