@@ -51,7 +51,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     #   runs trained past the preset's 4500 steps (the same run as without
     #   it until a third loss within 4000 steps): synthfaces seed 0 to 9000
     #   went back a third time at 8500 and ended healthy (FD 5.5, agreement
-    #   0.994) where without it it broke (FD 60, agreement 0.943).
+    #   0.994) where without it it broke (FD 60, agreement 0.943); the
+    #   scenes' 9000-step runs lost their labels back to back and it did
+    #   not save them (benchmarks/README.md, session 29).
     # gamma 1.5 with the smoothing spread synthfaces' heads (head_x 0.67 /
     # 0.61 vs 0.35 / 0.39; seed 1 met every target of issue #11 at 4500
     # steps) but diverged on shapes at step 4000 after two step-backs
