@@ -475,11 +475,12 @@ def _callbacks():
         Weights that are not finite stop training like a NaN metric does
         (a NaN can hide from the losses: NaN input pixels were seen to leave them
         finite while the weights went NaN). While a step-back is left
-        (``left``), a span whose log the model calls lost (``lost_labels``) is neither logged nor
-        saved: training stops there and ``roll_back`` restores the state of
-        the healthy checkpoint before the one the lost span began from (kept
-        in memory): on synthfaces a run that went back one span lost its
-        labels again in the same span, from two it went on healthy.
+        (``left``), a span whose log the model calls lost (``lost_labels``) is
+        neither logged nor saved: training stops there and ``roll_back``
+        restores the state of the healthy checkpoint before the one the lost
+        span began from (kept in memory; a resumed run has only the one it
+        resumed from at first): on synthfaces a run that went back one span
+        lost its labels again in the same span, from two it went on healthy.
         """
 
         def __init__(self, stage, path, steps, log, on_checkpoint, guard, on_log=None):
