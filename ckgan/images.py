@@ -268,10 +268,7 @@ class ImageStage:
         guard = nan_guard()
         saver = checkpointer(self, ckpt, steps, log, on_checkpoint, guard, on_log)
         saver.rollbacks = rollbacks
-        saver.allowed = int(self.options.get("rollbacks", 0))
-        saver.refill = int(self.options.get("rollback_refill", 0))
-        if saver.allowed > 0:
-            saver.snapshots.append((step, _snapshot(self._state_groups())))
+        saver.keep_snapshot(step)
         salt = 0  # moves the data order on after each step back
         start = time.perf_counter()
         # Keras epochs are the spans between checkpoints: up to the next multiple
@@ -489,7 +486,8 @@ def _callbacks():
             self.log, self.on_checkpoint, self.guard = log, on_checkpoint, guard
             self.on_log = on_log
             self.start = self.per_epoch = 0
-            self.allowed = self.refill = 0  # options rollbacks and rollback_refill
+            self.allowed = int(stage.options.get("rollbacks", 0))
+            self.refill = int(stage.options.get("rollback_refill", 0))
             self.lost: tuple[int, str] | None = None
             self.rollbacks: list[dict[str, Any]] = []
             self.snapshots: deque = deque(maxlen=3)  # (step, values) of healthy checkpoints
@@ -514,8 +512,7 @@ def _callbacks():
                     return
             self.log.append(entry)
             self._save(step)
-            if self.allowed > 0:
-                self.snapshots.append((step, _snapshot(self.stage._state_groups())))
+            self.keep_snapshot(step)
             if self.on_log is not None:
                 self.on_log(entry)
             if self.on_checkpoint is not None:
@@ -527,6 +524,12 @@ def _callbacks():
             step less than R before."""
             spent = [r for r in self.rollbacks if not self.refill or step - r["step"] < self.refill]
             return self.allowed - len(spent)
+
+        def keep_snapshot(self, step: int) -> None:
+            """Keep the state at ``step`` in memory while a step back may still
+            come (one is left now, or a spent one comes back)."""
+            if self.allowed > 0 and (self.refill or self.left(step) > 0):
+                self.snapshots.append((step, _snapshot(self.stage._state_groups())))
 
         def _save(self, step):
             if self.path is not None:
