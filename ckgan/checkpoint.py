@@ -63,6 +63,20 @@ def read_header(path: str | Path, fix: str = CHECKPOINT_FIX) -> dict[str, Any]:
         raise CkganError(f"'{path}' is corrupt ({type(e).__name__}): {fix}") from None
 
 
+def read_values(path: str | Path, names: Sequence[str]) -> dict[str, list[np.ndarray]] | None:
+    """The stored values of the groups ``names`` as arrays, or None where any is
+    missing or unreadable (for extras a checkpoint may hold, such as an earlier state)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            return {
+                name: [np.asarray(f[name][str(i)]) for i in range(len(f[name]))] for name in names
+            }
+    except (OSError, KeyError, ValueError, RuntimeError):
+        return None
+
+
 def load_variables(
     path: str | Path, groups: Mapping[str, Sequence[Any]], fix: str = CHECKPOINT_FIX
 ) -> dict[str, Any]:

@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from .checkpoint import load_variables, read_header, save_variables
+from .checkpoint import load_variables, read_header, read_values, save_variables
 from .errors import CkganError, TrainingWarning
 from .options import resolve
 from .storage import atomic_write_text
@@ -61,6 +61,8 @@ from .storage import atomic_write_text
 CONFIG_FILE = "image_stage.json"
 WEIGHTS_FILE = "image_stage.h5"
 CHECKPOINT_FILE = "checkpoint.h5"
+#: prefix of the groups that hold, in a checkpoint, the healthy state before its own
+PREVIOUS = "previous_"
 LABEL_POOL = 65_536
 #: what to do about a trained model file that is missing or corrupt: it cannot be re-derived
 MODEL_FIX = "restore the run folder from a copy, or train the run again into a new folder"
@@ -215,8 +217,9 @@ class ImageStage:
         checkpoint stays. With the stage option ``rollbacks`` N, a span after
         which the model says it lost what its critics had learned
         (``lost_labels``) is undone, up to N times a run: training goes back
-        two checkpoints and on with other batches, with a
-        ``TrainingWarning`` (``self.rollbacks`` lists them); with
+        two checkpoints (further if an earlier step-back went there) and on
+        with other batches, with a ``TrainingWarning`` (``self.rollbacks``
+        lists them); with
         ``rollback_refill`` R, up to N times in any R steps instead (a
         step-back comes back R steps after the step it undid). ``batch_size``
         and ``jit_compile`` default to the stage's options (else 64 and
@@ -268,6 +271,8 @@ class ImageStage:
         guard = nan_guard()
         saver = checkpointer(self, ckpt, steps, log, on_checkpoint, guard, on_log)
         saver.rollbacks = rollbacks
+        if resume:
+            saver.keep_earlier(header)
         saver.keep_snapshot(step)
         salt = 0  # moves the data order on after each step back
         start = time.perf_counter()
@@ -475,9 +480,12 @@ def _callbacks():
         (``left``), a span whose log the model calls lost (``lost_labels``) is
         neither logged nor saved: training stops there and ``roll_back``
         restores the state of the healthy checkpoint before the one the lost
-        span began from (kept in memory; a resumed run has only the one it
-        resumed from at first): on synthfaces a run that went back one span
-        lost its labels again in the same span, from two it went on healthy.
+        span began from, and never one that an earlier step-back went to (on
+        synthfaces a run that went back one span lost its labels again in the
+        same span, from two it went on healthy; beacons went back to the same
+        state twice and lost them a third time). The states are kept in
+        memory, and the checkpoint file holds the one before it too
+        (``previous_*`` groups), so a resumed run can go back as far.
         """
 
         def __init__(self, stage, path, steps, log, on_checkpoint, guard, on_log=None):
@@ -526,24 +534,57 @@ def _callbacks():
             return self.allowed - len(spent)
 
         def keep_snapshot(self, step: int) -> None:
-            """Keep the state at ``step`` in memory while a step back may still
-            come (one is left now, or a spent one comes back)."""
-            if self.allowed > 0 and (self.refill or self.left(step) > 0):
+            """Keep the state at ``step`` in memory while a step back may still come."""
+            if self.may_step_back(step):
                 self.snapshots.append((step, _snapshot(self.stage._state_groups())))
+
+        def may_step_back(self, step: int) -> bool:
+            """A step back may still come after ``step`` (one is left now, or a
+            spent one comes back)."""
+            return self.allowed > 0 and bool(self.refill or self.left(step) > 0)
+
+        def keep_earlier(self, header: dict[str, Any]) -> None:
+            """On resuming: keep the state the checkpoint holds from before its
+            own (if it does, and a step back may come), as if never stopped."""
+            earlier = header.get("previous_step")
+            if earlier is None or self.path is None or not self.may_step_back(header["step"]):
+                return
+            groups = self.stage._state_groups()
+            values = read_values(self.path, [PREVIOUS + name for name in groups])
+            if values is None:
+                return
+            values = {name: values[PREVIOUS + name] for name in groups}
+            if all(
+                len(values[name]) == len(variables)
+                and all(
+                    tuple(v.shape) == a.shape for v, a in zip(variables, values[name], strict=True)
+                )
+                for name, variables in groups.items()
+            ):
+                self.snapshots.append((int(earlier), values))
 
         def _save(self, step):
             if self.path is not None:
                 header = {"kind": self.stage.kind, "step": step, "log": self.log}
                 if self.rollbacks:
                     header["rollbacks"] = self.rollbacks
-                save_variables(self.path, self.stage._state_groups(), header)
+                groups = self.stage._state_groups()
+                earlier = [kept for kept in self.snapshots if kept[0] < step]
+                if earlier and self.may_step_back(step):  # for a resumed run
+                    header["previous_step"], values = earlier[-1]
+                    groups = {**groups, **{PREVIOUS + k: v for k, v in values.items()}}
+                save_variables(self.path, groups, header)
 
         def roll_back(self) -> int:
             """After a lost span, restore the healthy checkpoint before the one the
-            span began from (or that one, if no other is kept); returns its step."""
+            span began from, passing over any that an earlier step-back went to
+            (or the oldest kept, if no other is); returns its step."""
             step, why = self.lost
             if len(self.snapshots) > 1:  # the state that began the lost span may be doomed
                 self.snapshots.pop()
+            been = {r["to"] for r in self.rollbacks}
+            while len(self.snapshots) > 1 and self.snapshots[-1][0] in been:
+                self.snapshots.pop()  # it led to a loss once already
             to, values = self.snapshots[-1]
             _restore(self.stage._state_groups(), values)
             self.log[:] = [entry for entry in self.log if entry["step"] <= to]

@@ -228,6 +228,7 @@ def test_a_lost_span_goes_back_to_the_last_healthy_checkpoint(tmp_path):
     with pytest.warns(TrainingWarning):
         log = fit(spent, tmp_path / "spent", 8)
     assert [r["step"] for r in spent.rollbacks] == [6] and log[-1]["step"] == 8
+    assert "previous_step" not in read_header(tmp_path / "spent" / CHECKPOINT_FILE)
     resumed = TinyStage(NODES, rollbacks=1, lose_at=[10])
     fit(resumed, tmp_path / "spent", 10, resume=True)
     assert [r["step"] for r in resumed.rollbacks] == [6]
@@ -245,6 +246,30 @@ def test_a_spent_step_back_comes_back_after_rollback_refill_steps(tmp_path):
     with pytest.warns(TrainingWarning):
         fit(once, tmp_path / "once", 16)
     assert [(r["step"], r["to"]) for r in once.rollbacks] == [(6, 2)]
+
+
+def test_a_step_back_never_returns_to_a_state_that_led_to_a_loss(tmp_path):
+    # lost at 6 twice: the second time 2 (where the first went) is passed over
+    stage = TinyStage(NODES, rollbacks=2, lose_at=[6, 6])
+    with pytest.warns(TrainingWarning):
+        log = fit(stage, tmp_path / "twice", 8)
+    assert [(r["step"], r["to"]) for r in stage.rollbacks] == [(6, 2), (6, 0)]
+    assert [e["step"] for e in log] == [2, 4, 6, 8]
+
+
+def test_a_resumed_run_can_go_back_as_far_as_one_never_stopped(tmp_path):
+    fit(TinyStage(NODES, rollbacks=1), tmp_path / "run", 6)
+    header = read_header(tmp_path / "run" / CHECKPOINT_FILE)
+    assert header["previous_step"] == 4
+    resumed = TinyStage(NODES, rollbacks=1, lose_at=[8])
+    with pytest.warns(TrainingWarning, match="step 8: lost its way; training went back to step 4"):
+        fit(resumed, tmp_path / "run", 10, resume=True)
+    # the state at 4 came back whole: its steps count, and the end matches a plain run
+    assert int(resumed.model.optimizers["critic"].iterations.numpy()) == 10
+    np.testing.assert_array_equal(weights(resumed)[0], fit_stage(tmp_path / "off", 10))
+    # without step-backs a checkpoint holds its own state only, as before
+    fit(TinyStage(NODES), tmp_path / "plain", 4)
+    assert "previous_step" not in read_header(tmp_path / "plain" / CHECKPOINT_FILE)
 
 
 def fit_stage(folder, steps):
