@@ -63,18 +63,28 @@ def read_header(path: str | Path, fix: str = CHECKPOINT_FIX) -> dict[str, Any]:
         raise CkganError(f"'{path}' is corrupt ({type(e).__name__}): {fix}") from None
 
 
-def read_values(path: str | Path, names: Sequence[str]) -> dict[str, list[np.ndarray]] | None:
-    """The stored values of the groups ``names`` as arrays, or None where any is
-    missing or unreadable (for extras a checkpoint may hold, such as an earlier state)."""
+def read_values(
+    path: str | Path, groups: Mapping[str, Sequence[Any]], prefix: str = ""
+) -> dict[str, list[np.ndarray]] | None:
+    """The values stored for ``{group: [variable, ...]}`` under ``prefix + group``,
+    as arrays, or None where any is missing, unreadable or of another shape (for
+    extras a checkpoint may hold, such as an earlier state)."""
     import h5py
 
     try:
         with h5py.File(path, "r") as f:
-            return {
-                name: [np.asarray(f[name][str(i)]) for i in range(len(f[name]))] for name in names
+            values = {
+                name: [np.asarray(f[prefix + name][str(i)]) for i in range(len(f[prefix + name]))]
+                for name in groups
             }
     except (OSError, KeyError, ValueError, RuntimeError):
         return None
+    for name, variables in groups.items():
+        if len(values[name]) != len(variables) or any(
+            tuple(v.shape) != a.shape for v, a in zip(variables, values[name], strict=True)
+        ):
+            return None
+    return values
 
 
 def load_variables(

@@ -549,18 +549,8 @@ def _callbacks():
             earlier = header.get("previous_step")
             if earlier is None or self.path is None or not self.may_step_back(header["step"]):
                 return
-            groups = self.stage._state_groups()
-            values = read_values(self.path, [PREVIOUS + name for name in groups])
-            if values is None:
-                return
-            values = {name: values[PREVIOUS + name] for name in groups}
-            if all(
-                len(values[name]) == len(variables)
-                and all(
-                    tuple(v.shape) == a.shape for v, a in zip(variables, values[name], strict=True)
-                )
-                for name, variables in groups.items()
-            ):
+            values = read_values(self.path, self.stage._state_groups(), PREVIOUS)
+            if values is not None:
                 self.snapshots.append((int(earlier), values))
 
         def _save(self, step):
