@@ -10,7 +10,8 @@ would (the probe only reads). Each record: the step; that step's losses and
 margins (``label_real``, ``label_fake``, ``recon_real``, ``recon_fake``,
 ``k_t``, ``l_t``, ``z_t``, ...; recovered from ``fit``'s running means); the
 Labeler's weight norm and how far one step moved it (``labeler_step``); and
-its Adam state: the mean of ``sqrt(v)`` and the largest ``|m| / sqrt(v)``.
+its Adam state: the mean of ``sqrt(v)`` and the largest ``|m| / sqrt(v)``
+(``v``: the largest second moment yet under ``labeler_amsgrad``).
 A step back (option ``rollbacks``) shows as a step number that goes down.
 Written every 250 steps and at the end.
 """
@@ -71,7 +72,8 @@ def main(argv: list[str]) -> None:
             }
             adam = model.optimizers.get("labeler")
             if adam is not None:
-                m, v = _flat(adam._momentums), np.sqrt(_flat(adam._velocities))
+                second = adam._velocity_hats if adam.amsgrad else adam._velocities
+                m, v = _flat(adam._momentums), np.sqrt(_flat(second))
                 record["adam_sqrt_v_mean"] = float(v.mean())
                 record["adam_m_over_sqrt_v_max"] = float(np.max(np.abs(m) / (v + 1e-7)))
             records.append(record)

@@ -137,6 +137,7 @@ def test_the_paper_preset_keeps_the_papers_losses_and_trains(cls, options, label
     stage = cls(NODES, 16, preset="paper", noise_dim=8, batch_size=8, **options)
     for key in (
         "film", "labeler_augment", "labeler_learning_rate", "balance_labels", "projection",
+        "labeler_amsgrad",
     ):  # fmt: skip
         assert not stage.options.get(key), key
     log = stage.fit(Blocks(), label_generator, steps=2, verbose=0)

@@ -45,6 +45,10 @@ class CausalBEGAN(ImageGAN):
         labeler_learning_rate: 0 (the paper's: the Labeler shares the
             autoencoder's optimizer), or the Labeler's own Adam learning rate
             (a third optimizer, ``"labeler"``).
+        labeler_amsgrad: the Labeler's own Adam keeps the largest second
+            moment it has seen (AMSGrad; Reddi et al. 2018), so that after a
+            quiet stretch its steps cannot grow as its gradients come back
+            (off: plain Adam). Needs ``labeler_learning_rate``.
         balance_labels: weigh both label losses per attribute value by its
             rarity in the label pool (``label_weights``), so that Bald (2%)
             counts as much as not-Bald (off: the paper's plain mean).
@@ -88,7 +92,7 @@ class CausalBEGAN(ImageGAN):
         "learning_rate", "beta_1", "beta_2", "lr_halve_every", "gamma", "gamma_label",
         "zeta", "lambda_k", "lambda_l", "lambda_z", "mode_seeking", "labeler_learning_rate",
         "balance_labels", "labeler_augment", "label_loss", "label_weight", "max_l_t",
-        "label_smoothing",
+        "label_smoothing", "labeler_amsgrad",
     )  # fmt: skip
     metric_names = (
         "d_loss", "g_loss", "recon_real", "recon_fake", "label_real", "label_fake",
@@ -124,6 +128,7 @@ class CausalBEGAN(ImageGAN):
         label_weight: float = 0.0,
         max_l_t: float = 1.0,
         label_smoothing: float = 0.0,
+        labeler_amsgrad: bool = False,
         **kwargs,
     ):
         super().__init__(
@@ -153,6 +158,9 @@ class CausalBEGAN(ImageGAN):
         self.z_t = keras.Variable(0.0, trainable=False, name="z_t")
 
         self.labeler_learning_rate = float(labeler_learning_rate)
+        self.labeler_amsgrad = bool(labeler_amsgrad)
+        if self.labeler_amsgrad and not self.labeler_learning_rate:
+            raise ValueError("labeler_amsgrad needs the Labeler's own labeler_learning_rate")
         self.balance_labels = bool(balance_labels)
         self.labeler_augment = bool(labeler_augment)
         if label_loss not in ("squared", "crossentropy"):
@@ -160,19 +168,23 @@ class CausalBEGAN(ImageGAN):
         self.label_loss = label_loss
         self.label_weight = float(label_weight)
 
-        def adam(name, lr=learning_rate):
+        def adam(name, lr=learning_rate, amsgrad=False):
             if self.lr_halve_every > 0:
                 lr = keras.optimizers.schedules.ExponentialDecay(
                     lr, self.lr_halve_every, 0.5, staircase=True
                 )
-            return keras.optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2, name=name)
+            return keras.optimizers.Adam(
+                lr, beta_1=beta_1, beta_2=beta_2, amsgrad=amsgrad, name=name
+            )
 
         self.optimizers = {
             "generator": adam("generator_adam"),
             "discriminator": adam("discriminator_adam"),
         }
         if self.labeler_learning_rate:
-            self.optimizers["labeler"] = adam("labeler_adam", self.labeler_learning_rate)
+            self.optimizers["labeler"] = adam(
+                "labeler_adam", self.labeler_learning_rate, self.labeler_amsgrad
+            )
 
     def optimizer_variables(self):
         if not self.labeler_learning_rate:

@@ -2,6 +2,7 @@
 
 import json
 
+import keras
 import networkx as nx
 import numpy as np
 import pytest
@@ -317,3 +318,50 @@ def test_lost_labels_when_the_labeler_falls_back_to_guessing():
     assert model.lost_labels(log(0.4, 0.01, 0.2 * chance)) is None  # a slip, not a loss
     assert model.lost_labels(log(0.4, 0.3, 0.6 * chance)) is None  # it never learned
     assert model.lost_labels(log(0.01)) is None
+
+
+def test_labeler_amsgrad_keeps_the_labelers_steps_from_growing_after_a_quiet_stretch():
+    # plain Adam divides by a second moment that fades in a quiet stretch, so when
+    # the gradients come back its steps are several learning rates long (the
+    # Labeler's break on synthfaces, session 29); AMSGrad's stay near one
+    longest = {}
+    for amsgrad in (False, True):
+        stage = CausalBEGANStage(
+            NODES,
+            **TINY,
+            beta_1=0.5,
+            beta_2=0.99,
+            labeler_learning_rate=1e-3,
+            labeler_amsgrad=amsgrad,
+        )
+        adam = stage.model.optimizers["labeler"]
+        assert adam.amsgrad is amsgrad
+        weight = keras.Variable(np.zeros(1, "float32"))
+        adam.build([weight])
+        moves = []
+        for gradient in [1.0] * 300 + [1e-3] * 500 + [1.0] * 20:
+            before = float(weight.numpy()[0])
+            adam.apply_gradients([(np.array([gradient], "float32"), weight)])
+            moves.append(abs(float(weight.numpy()[0]) - before))
+        longest[amsgrad] = max(moves[-20:]) / 1e-3  # in learning rates
+    assert longest[True] < 1.1 and longest[False] > 3.0
+
+
+def test_labeler_amsgrad_resumes_its_largest_second_moment_and_needs_its_own_rate(tmp_path):
+    options = {**TINY, "labeler_amsgrad": True}
+    stage = CausalBEGANStage(NODES, **options)
+    stage.fit(HALVES, UniformLabels(), steps=2, verbose=0, directory=tmp_path / "ckpt")
+    stage.save(tmp_path / "run")
+    loaded = ImageStage.load(tmp_path / "run")
+    assert loaded.options["labeler_amsgrad"] is True
+    assert loaded.model.get_config()["labeler_amsgrad"] is True
+    again = CausalBEGANStage(NODES, **options)
+    again.fit(HALVES, UniformLabels(), steps=2, verbose=0, directory=tmp_path / "ckpt", resume=True)
+    kept = [v.numpy() for v in stage.model.optimizers["labeler"]._velocity_hats]
+    assert kept and any(v.any() for v in kept)
+    for want, got in zip(kept, again.model.optimizers["labeler"]._velocity_hats, strict=True):
+        np.testing.assert_array_equal(got.numpy(), want)
+    assert PRESETS["paper"]["labeler_amsgrad"] is False
+    assert PRESETS["quick"]["labeler_amsgrad"] is True
+    with pytest.raises(CkganError, match="labeler_learning_rate"):
+        CausalBEGANStage(NODES, **options, labeler_learning_rate=0.0)
