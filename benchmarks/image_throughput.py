@@ -7,7 +7,9 @@ Run by hand::
 
 Each (stage, size, XLA) trains on random images for ``warmup`` steps (tracing
 and compilation, excluded) and then ``steps`` timed steps, through Keras
-``fit`` as ``ImageStage.fit`` drives the model. The numbers go to
+``fit`` as ``ImageStage.fit`` drives the model, with the page faults per
+step (``TF_CPU_ALLOCATOR_USE_BFC=false`` shows TensorFlow's default CPU
+allocator, which maps freed buffers anew). The numbers go to
 ``benchmarks/results/image_throughput.json`` with the machine's load, since
 on a shared CPU they move with whatever else runs.
 """
@@ -18,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import time
 from pathlib import Path
 
@@ -54,9 +57,11 @@ def measure(stage_name, size, jit, steps, warmup, batch, preset, options=None):
     began = time.perf_counter()
     model.fit(data, epochs=1, steps_per_epoch=warmup, verbose=0, shuffle=False)
     first = time.perf_counter() - began
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     began = time.perf_counter()
     model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
     timed = time.perf_counter() - began
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
     return {
         "stage": stage_name,
         "size": size,
@@ -65,6 +70,8 @@ def measure(stage_name, size, jit, steps, warmup, batch, preset, options=None):
         "steps_timed": steps,
         "images_per_s": steps * batch / timed,
         "steps_per_s": steps / timed,
+        # pages the kernel had to map in: freed buffers mapped again each step
+        "page_faults_per_step": faults / steps,
         "warmup_steps": warmup,
         "warmup_s": first,
         "parameters": {
@@ -102,8 +109,8 @@ def main():
                 results.append(row)
                 print(
                     f"{stage:12s} {size:3d}px xla={xla:3s} {row['images_per_s']:8.1f} images/s "
-                    f"({row['steps_per_s']:.2f} steps/s; warm-up {row['warmup_s']:.1f} s; "
-                    f"load {load:.1f})",
+                    f"({row['steps_per_s']:.2f} steps/s; {row['page_faults_per_step']:.0f} "
+                    f"faults/step; warm-up {row['warmup_s']:.1f} s; load {load:.1f})",
                     flush=True,
                 )
     import tensorflow as tf
@@ -120,6 +127,8 @@ def main():
         },
         "preset": args.preset,
         "options": json.loads(args.options),
+        # `import ckgan` sets it to true unless the caller set it
+        "tf_cpu_allocator_use_bfc": os.environ.get("TF_CPU_ALLOCATOR_USE_BFC"),
         "results": results,
     }
     out.write_text(json.dumps(report, indent=2))
