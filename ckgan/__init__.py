@@ -46,13 +46,13 @@ def _choose_backend() -> None:
 def _tensorflow_cpu_allocator() -> None:
     """Let TensorFlow keep the CPU memory it frees (its BFC allocator) for its next step.
 
-    Its default CPU allocator hands large buffers (a convolution's patches,
-    hundreds of MB at batch 64) back to the system at every free, so each
-    training step maps them again and faults in every page: 280,000 faults
-    a second in an image stage on a 2-core VM, 40% of the CPU in the kernel.
-    With BFC the same run faults 30 times less and trains 1.8 times faster
-    (benchmarks/README.md). A value the user set wins. Cheap: TensorFlow
-    reads it when it first allocates, so it is set before anything imports it.
+    Its default CPU allocator hands large buffers back to the system at
+    every free, so each training step maps them again and faults in every
+    page: 280,000 faults a second in an image stage on a 2-core VM, 40% of
+    the CPU in the kernel. With BFC the same run faults about 50 times less
+    and trained twice as fast (benchmarks/README.md). A value the user set
+    wins. Cheap: TensorFlow reads it when it first allocates, so it is set
+    before anything imports it.
     """
     os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
 
